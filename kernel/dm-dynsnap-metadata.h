@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-dynsnap metadata: the store's superblocks and, in time, its indexes.
+ * The target sees only the opaque handle below.
+ *
+ * Context rules: every function here may sleep (it does block I/O through
+ * dm-bufio), so call them from process context only: the constructor,
+ * suspend/resume hooks, message handlers and workqueues, never from map().
+ * Once an I/O error has put the metadata into the failed state, commit
+ * returns -EIO without touching the devices.
+ */
+#ifndef DM_DYNSNAP_METADATA_H
+#define DM_DYNSNAP_METADATA_H
+
+#include <linux/blkdev.h>
+#include "../core/dynsnap_format.h"
+
+struct dynsnap_metadata;
+
+struct dynsnap_md_config {
+	struct block_device *fast_bdev;
+	struct block_device *slow_bdev;		/* NULL: no slow tier */
+	u64 volume_sectors;
+	struct dynsnap_geometry geometry;	/* defaults filled in */
+	bool read_only;
+};
+
+struct dynsnap_md_usage {
+	u64 fast_used_sectors;
+	u64 fast_data_sectors;
+	u64 slow_used_sectors;
+	u64 slow_data_sectors;
+	u64 delta_records;
+	u64 checksum_errors;
+	u64 generation;
+};
+
+/*
+ * Open the store on the tier devices: format it when the fast superblock
+ * is all zeroes, otherwise validate it against @cfg. On failure returns an
+ * ERR_PTR and sets *@error to a static message meant for ti->error.
+ */
+struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
+					 const char **error);
+
+/* Flush nothing, free everything. Safe on a failed handle. */
+void dynsnap_md_close(struct dynsnap_metadata *md);
+
+/*
+ * Make the current metadata durable on the fast tier. Returns 0, -EROFS for
+ * a read-only store, or -EIO (and the handle stays failed) on I/O error.
+ */
+int dynsnap_md_commit(struct dynsnap_metadata *md);
+
+/* True when this open formatted a new store. */
+bool dynsnap_md_was_formatted(struct dynsnap_metadata *md);
+
+/* True once an I/O error has failed the metadata. */
+bool dynsnap_md_failed(struct dynsnap_metadata *md);
+
+/* The store's UUID, for log lines. */
+const u8 *dynsnap_md_uuid(struct dynsnap_metadata *md);
+
+/* Snapshot of the counters; may be called concurrently with commit. */
+void dynsnap_md_get_usage(struct dynsnap_metadata *md,
+			  struct dynsnap_md_usage *usage);
+
+#endif /* DM_DYNSNAP_METADATA_H */
