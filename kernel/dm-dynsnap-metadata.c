@@ -173,7 +173,8 @@ static int open_store(struct dynsnap_metadata *md,
 
 	if (r == 1) {
 		if (cfg->read_only) {
-			*error = "fast device holds no store and the table is read-only";
+			*error =
+			"fast device holds no store and the table is read-only";
 			return -EROFS;
 		}
 		if (md->slow_bufio) {
@@ -193,7 +194,7 @@ static int open_store(struct dynsnap_metadata *md,
 			     bdev_nr_sectors(cfg->fast_bdev),
 			     cfg->slow_bdev ? bdev_nr_sectors(cfg->slow_bdev) : 0);
 	if (e) {
-		DMERR("store %pUb: volume %llu sectors, block %u, sub-block %u, region %u, slow tier %s",
+		DMERR("store %pUb: volume %llu, block %u, sub-block %u, region %u, slow %s",
 		      md->sb.uuid, md->sb.volume_sectors,
 		      md->sb.geometry.block_sectors,
 		      md->sb.geometry.sub_block_sectors,

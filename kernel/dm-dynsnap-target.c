@@ -62,9 +62,7 @@ static void set_mode(struct dynsnap_c *dc, enum dynsnap_mode mode)
 	dm_table_event(dc->ti->table);
 }
 
-/*----------------------------------------------------------------
- * Constructor
- *--------------------------------------------------------------*/
+/* ---- Constructor ---- */
 
 static int parse_dev(struct dm_target *ti, const char *path,
 		     struct dm_dev **dev, const char *error)
@@ -107,11 +105,11 @@ static int parse_features(struct dm_arg_set *as, struct dynsnap_c *dc)
 	};
 	static const struct dm_arg sub_block_arg = {
 		DYNSNAP_MIN_SUB_BLOCK_SECTORS, DYNSNAP_MAX_BLOCK_SECTORS,
-		"sub_block_sectors out of range"
+		"sub_block_sectors must be a number from 1 to 2048"
 	};
 	static const struct dm_arg region_arg = {
 		DYNSNAP_MIN_BLOCK_SECTORS, DYNSNAP_MAX_REGION_SECTORS,
-		"region_sectors out of range"
+		"region_sectors must be a number from 8 to 16777216"
 	};
 	struct dm_target *ti = dc->ti;
 	unsigned int argc;
@@ -202,7 +200,8 @@ static int dynsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	int r;
 
 	if (argc < 4) {
-		ti->error = "expected <origin_dev> <fast_dev> <slow_dev|-> <block_sectors> [<#features> <feature>...]";
+		ti->error =
+			"usage: <origin> <fast> <slow|-> <block_sectors> [<#feature_args> <arg>*]";
 		return -EINVAL;
 	}
 
@@ -282,9 +281,7 @@ bad:
 	return r;
 }
 
-/*----------------------------------------------------------------
- * I/O
- *--------------------------------------------------------------*/
+/* ---- I/O ---- */
 
 static int dynsnap_map(struct dm_target *ti, struct bio *bio)
 {
@@ -325,9 +322,7 @@ static int dynsnap_iterate_devices(struct dm_target *ti,
 	return fn(ti, dc->origin, 0, ti->len, data);
 }
 
-/*----------------------------------------------------------------
- * Status and messages
- *--------------------------------------------------------------*/
+/* ---- Status and messages ---- */
 
 /*
  * INFO:  <mode> <snapshots> <fast_used>/<fast_total> <slow_used>/<slow_total>
