@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "store/superblock_reader.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dynsnap::store {
+namespace {
+
+std::vector<uint8_t> golden()
+{
+	std::ifstream f(DYNSNAP_TEST_DATA_DIR "/superblock-v1.bin", std::ios::binary);
+	return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+class TempImage {
+public:
+	explicit TempImage(const std::vector<uint8_t> &bytes)
+	{
+		char tmpl[] = "/tmp/dynsnap-sb-XXXXXX";
+		int fd = mkstemp(tmpl);
+		EXPECT_GE(fd, 0);
+		path_ = tmpl;
+		EXPECT_EQ(write(fd, bytes.data(), bytes.size()),
+			  static_cast<ssize_t>(bytes.size()));
+		close(fd);
+	}
+	~TempImage() { std::remove(path_.c_str()); }
+	const std::string &path() const { return path_; }
+
+private:
+	std::string path_;
+};
+
+TEST(SuperblockReader, ReadsAValidImage)
+{
+	TempImage img(golden());
+	auto r = read_superblock(img.path());
+	ASSERT_EQ(r.state, SuperblockState::kValid) << r.error;
+	EXPECT_EQ(r.superblock->volume_sectors, 2097152u);
+	nlohmann::json j = to_json(*r.superblock);
+	EXPECT_EQ(j["uuid"], "10325476-98ba-dcfe-0123-456789abcdef");
+	EXPECT_EQ(j["tier"], "fast");
+	EXPECT_EQ(j["block_sectors"], 128);
+	EXPECT_EQ(j["generation"], 1);
+}
+
+TEST(SuperblockReader, ZeroedMeansNoStore)
+{
+	TempImage img(std::vector<uint8_t>(8192, 0));
+	EXPECT_EQ(read_superblock(img.path()).state, SuperblockState::kZeroed);
+}
+
+TEST(SuperblockReader, DamageIsNamed)
+{
+	auto bytes = golden();
+	bytes[100] ^= 0x40;
+	TempImage img(bytes);
+	auto r = read_superblock(img.path());
+	EXPECT_EQ(r.state, SuperblockState::kInvalid);
+	EXPECT_EQ(r.error, "superblock checksum mismatch");
+}
+
+TEST(SuperblockReader, ShortFileIsInvalid)
+{
+	auto bytes = golden();
+	bytes.resize(1000);
+	TempImage img(bytes);
+	auto r = read_superblock(img.path());
+	EXPECT_EQ(r.state, SuperblockState::kInvalid);
+	EXPECT_NE(r.error.find("shorter"), std::string::npos);
+}
+
+TEST(SuperblockReader, MissingFileIsUnreadable)
+{
+	auto r = read_superblock("/nonexistent/dynsnap");
+	EXPECT_EQ(r.state, SuperblockState::kUnreadable);
+	EXPECT_NE(r.error.find("cannot open"), std::string::npos);
+}
+
+} // namespace
+} // namespace dynsnap::store
