@@ -272,6 +272,11 @@ struct Edit {
 	dynsnap_err want;
 };
 
+void PrintTo(const Edit &e, std::ostream *os)
+{
+	*os << e.what;
+}
+
 class SuperblockEdit : public ::testing::TestWithParam<Edit> {};
 
 TEST_P(SuperblockEdit, IsRefusedEvenWithAValidChecksum)
