@@ -274,7 +274,7 @@ static enum dynsnap_err layout_check(const struct dynsnap_superblock *sb)
 	    !range_fits(l->fast_data_start, l->fast_data_sectors,
 			l->fast_dev_sectors))
 		return DSN_ERR_SB_LAYOUT;
-	if (has_slow != (l->slow_dev_sectors != 0))
+	if (has_slow != !!l->slow_dev_sectors)
 		return DSN_ERR_SB_LAYOUT;
 	if (has_slow) {
 		if (l->slow_data_start < DYNSNAP_SB_SECTORS ||
