@@ -129,8 +129,9 @@ struct dynsnap_superblock {
 };
 
 /*
- * Every way a geometry, layout or superblock can be wrong. Each has one
- * fixed message (dynsnap_strerror) suitable for ti->error and CLI output.
+ * Every way a geometry, layout, superblock, record or delta can be wrong.
+ * Each has one fixed message (dynsnap_strerror, core/dynsnap_err.c)
+ * suitable for ti->error, kernel log lines and CLI output.
  */
 enum dynsnap_err {
 	DSN_OK = 0,
@@ -161,6 +162,17 @@ enum dynsnap_err {
 	DSN_ERR_SB_SLOW_UNEXPECTED,
 	DSN_ERR_SB_OTHER_STORE,
 	DSN_ERR_SB_DEVICE_SHRUNK,
+	DSN_ERR_REC_SHORT,
+	DSN_ERR_REC_MAGIC,
+	DSN_ERR_REC_VERSION,
+	DSN_ERR_REC_LEVEL,
+	DSN_ERR_REC_CODEC,
+	DSN_ERR_REC_FLAGS,
+	DSN_ERR_REC_LENGTH,
+	DSN_ERR_REC_STORED_LENGTH,
+	DSN_ERR_REC_CSUM,
+	DSN_ERR_XOR_FORMAT,
+	DSN_ERR_XOR_RANGE,
 	DSN_ERR__COUNT
 };
 

@@ -33,56 +33,6 @@ static_assert(SB_OFF(generation) == 144, "generation offset");
 static_assert(sizeof(struct dynsnap_disk_superblock) == 152, "superblock size");
 static_assert(DYNSNAP_SB_ENCODED_SIZE <= DYNSNAP_SB_SIZE, "superblock fits");
 
-static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
-	[DSN_OK] = "success",
-	[DSN_ERR_BLOCK_NOT_POW2] = "block size must be a power of two",
-	[DSN_ERR_BLOCK_RANGE] =
-		"block size out of range (8 to 2048 sectors: 4 KiB to 1 MiB)",
-	[DSN_ERR_SUB_NOT_POW2] = "sub-block size must be a power of two",
-	[DSN_ERR_SUB_RANGE] = "sub-block size must not exceed the block size",
-	[DSN_ERR_SUB_TOO_SMALL] =
-		"sub-block size too small: at most 64 sub-blocks per block",
-	[DSN_ERR_REGION_NOT_POW2] = "region size must be a power of two",
-	[DSN_ERR_REGION_RANGE] =
-		"region size out of range (one block to 16777216 sectors)",
-	[DSN_ERR_VOLUME_EMPTY] = "volume length must not be zero",
-	[DSN_ERR_VOLUME_UNALIGNED] =
-		"volume length must be a multiple of the block size",
-	[DSN_ERR_FAST_TOO_SMALL] =
-		"fast device too small for superblock, metadata and deltas",
-	[DSN_ERR_SLOW_TOO_SMALL] =
-		"slow device too small for superblock and deltas",
-	[DSN_ERR_SB_SHORT] = "superblock buffer too short",
-	[DSN_ERR_SB_MAGIC] = "superblock magic mismatch: not a dynsnap store",
-	[DSN_ERR_SB_CSUM] = "superblock checksum mismatch",
-	[DSN_ERR_SB_LOCATION] = "superblock location mismatch",
-	[DSN_ERR_SB_VERSION] = "unsupported superblock version",
-	[DSN_ERR_SB_FLAGS] = "superblock has unknown flags",
-	[DSN_ERR_SB_TIER] = "superblock tier is invalid or on the wrong device",
-	[DSN_ERR_SB_RESERVED] = "superblock reserved space is not zero",
-	[DSN_ERR_SB_GEOMETRY] = "superblock geometry is invalid",
-	[DSN_ERR_SB_LAYOUT] = "superblock layout is inconsistent",
-	[DSN_ERR_SB_OTHER_VOLUME] =
-		"store belongs to a volume of another length",
-	[DSN_ERR_SB_OTHER_GEOMETRY] =
-		"store was formatted with another block, sub-block or region size",
-	[DSN_ERR_SB_SLOW_MISSING] =
-		"store was formatted with a slow tier but none is given",
-	[DSN_ERR_SB_SLOW_UNEXPECTED] =
-		"store was formatted without a slow tier",
-	[DSN_ERR_SB_OTHER_STORE] =
-		"fast and slow devices belong to different stores",
-	[DSN_ERR_SB_DEVICE_SHRUNK] =
-		"a tier device is smaller than when the store was formatted",
-};
-
-const char *dynsnap_strerror(enum dynsnap_err err)
-{
-	if ((unsigned int)err >= DSN_ERR__COUNT || !dynsnap_messages[err])
-		return "unknown error";
-	return dynsnap_messages[err];
-}
-
 void dynsnap_geometry_defaults(struct dynsnap_geometry *g)
 {
 	if (!g->sub_block_sectors) {

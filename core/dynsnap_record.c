@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dynsnap delta record header: encode, decode, checksum, and the one
+ * validator every reader of the delta store goes through.
+ */
+#include "dynsnap_record.h"
+#include "dynsnap_xor.h"
+
+#define REC_OFF(field) offsetof(struct dynsnap_disk_record_header, field)
+
+static_assert(REC_OFF(csum) == 0, "csum offset");
+static_assert(REC_OFF(magic) == 4, "magic offset");
+static_assert(REC_OFF(version) == 8, "version offset");
+static_assert(REC_OFF(level) == 10, "level offset");
+static_assert(REC_OFF(codec) == 11, "codec offset");
+static_assert(REC_OFF(flags) == 12, "flags offset");
+static_assert(REC_OFF(sequence) == 16, "sequence offset");
+static_assert(REC_OFF(epoch) == 24, "epoch offset");
+static_assert(REC_OFF(location) == 32, "location offset");
+static_assert(REC_OFF(length) == 40, "length offset");
+static_assert(REC_OFF(stored_length) == 44, "stored_length offset");
+static_assert(REC_OFF(nonce) == 48, "nonce offset");
+static_assert(REC_OFF(reserved) == 60, "reserved offset");
+static_assert(sizeof(struct dynsnap_disk_record_header) ==
+	      DYNSNAP_REC_HEADER_SIZE, "record header size");
+static_assert(DYNSNAP_XOR_MAX_ENCODED(DYNSNAP_REC_MAX_LENGTH) +
+	      DYNSNAP_REC_TAG_SIZE <= DYNSNAP_REC_MAX_STORED,
+	      "largest payload fits");
+
+void dynsnap_record_init(struct dynsnap_record_header *h,
+			 enum dynsnap_level level, u64 sequence, u64 epoch,
+			 u64 location, u32 length)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = DYNSNAP_REC_MAGIC;
+	h->version = DYNSNAP_REC_VERSION;
+	h->level = level;
+	h->sequence = sequence;
+	h->epoch = epoch;
+	h->location = location;
+	h->length = length;
+}
+
+static u32 record_checksum(const u8 *buf, const u8 *payload, u32 stored_length)
+{
+	u32 crc;
+
+	crc = dsn_crc32c(~0U, buf + REC_OFF(magic),
+			 DYNSNAP_REC_HEADER_SIZE - REC_OFF(magic));
+	crc = dsn_crc32c(crc, payload, stored_length);
+	return crc ^ DYNSNAP_REC_CSUM_XOR;
+}
+
+void dynsnap_record_encode(const struct dynsnap_record_header *h, u8 *buf,
+			   const u8 *payload)
+{
+	memset(buf, 0, DYNSNAP_REC_HEADER_SIZE);
+	dsn_put_le32(buf + REC_OFF(magic), h->magic);
+	dsn_put_le16(buf + REC_OFF(version), (u16)h->version);
+	buf[REC_OFF(level)] = (u8)h->level;
+	buf[REC_OFF(codec)] = (u8)h->codec;
+	dsn_put_le32(buf + REC_OFF(flags), h->flags);
+	dsn_put_le64(buf + REC_OFF(sequence), h->sequence);
+	dsn_put_le64(buf + REC_OFF(epoch), h->epoch);
+	dsn_put_le64(buf + REC_OFF(location), h->location);
+	dsn_put_le32(buf + REC_OFF(length), h->length);
+	dsn_put_le32(buf + REC_OFF(stored_length), h->stored_length);
+	memcpy(buf + REC_OFF(nonce), h->nonce, DYNSNAP_REC_NONCE_SIZE);
+	dsn_put_le32(buf + REC_OFF(csum),
+		     record_checksum(buf, payload, h->stored_length));
+}
+
+/* Largest payload the header's level, length and codec allow. */
+static u32 max_stored(const struct dynsnap_record_header *h)
+{
+	u32 plain = h->level == DYNSNAP_LEVEL_BIT ?
+		    DYNSNAP_XOR_MAX_ENCODED(h->length) : h->length;
+
+	if ((h->codec & DYNSNAP_CODEC_CRYPT_MASK) != DYNSNAP_CODEC_CRYPT_NONE)
+		plain += DYNSNAP_REC_TAG_SIZE;
+	return plain;
+}
+
+static bool codec_known(u32 codec)
+{
+	u32 comp = codec & DYNSNAP_CODEC_COMP_MASK;
+	u32 crypt = codec & DYNSNAP_CODEC_CRYPT_MASK;
+
+	return (comp == DYNSNAP_CODEC_COMP_NONE ||
+		comp == DYNSNAP_CODEC_COMP_LZ4 ||
+		comp == DYNSNAP_CODEC_COMP_ZSTD) &&
+	       (crypt == DYNSNAP_CODEC_CRYPT_NONE ||
+		crypt == DYNSNAP_CODEC_CRYPT_AES_GCM);
+}
+
+enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
+					      struct dynsnap_record_header *h)
+{
+	if (!buf || len < DYNSNAP_REC_HEADER_SIZE)
+		return DSN_ERR_REC_SHORT;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = dsn_get_le32(buf + REC_OFF(magic));
+	if (h->magic != DYNSNAP_REC_MAGIC)
+		return DSN_ERR_REC_MAGIC;
+	h->version = dsn_get_le16(buf + REC_OFF(version));
+	if (h->version != DYNSNAP_REC_VERSION)
+		return DSN_ERR_REC_VERSION;
+	h->level = buf[REC_OFF(level)];
+	if (h->level >= DYNSNAP_LEVEL__COUNT)
+		return DSN_ERR_REC_LEVEL;
+	h->codec = buf[REC_OFF(codec)];
+	if (!codec_known(h->codec))
+		return DSN_ERR_REC_CODEC;
+	h->flags = dsn_get_le32(buf + REC_OFF(flags));
+	if (h->flags || dsn_get_le32(buf + REC_OFF(reserved)))
+		return DSN_ERR_REC_FLAGS;
+
+	h->sequence = dsn_get_le64(buf + REC_OFF(sequence));
+	h->epoch = dsn_get_le64(buf + REC_OFF(epoch));
+	h->location = dsn_get_le64(buf + REC_OFF(location));
+	h->length = dsn_get_le32(buf + REC_OFF(length));
+	if (!h->length || h->length > DYNSNAP_REC_MAX_LENGTH ||
+	    h->length & (DYNSNAP_SECTOR_SIZE - 1) ||
+	    h->location > ~0ULL - (h->length >> DYNSNAP_SECTOR_SHIFT))
+		return DSN_ERR_REC_LENGTH;
+
+	h->stored_length = dsn_get_le32(buf + REC_OFF(stored_length));
+	if (!h->stored_length || h->stored_length > max_stored(h))
+		return DSN_ERR_REC_STORED_LENGTH;
+	/* Raw block and sub-block payloads are exactly the old bytes. */
+	if ((h->codec & DYNSNAP_CODEC_COMP_MASK) == DYNSNAP_CODEC_COMP_NONE &&
+	    h->level != DYNSNAP_LEVEL_BIT && h->stored_length != max_stored(h))
+		return DSN_ERR_REC_STORED_LENGTH;
+
+	memcpy(h->nonce, buf + REC_OFF(nonce), DYNSNAP_REC_NONCE_SIZE);
+	if ((h->codec & DYNSNAP_CODEC_CRYPT_MASK) == DYNSNAP_CODEC_CRYPT_NONE &&
+	    !dynsnap_is_zeroed(h->nonce, DYNSNAP_REC_NONCE_SIZE))
+		return DSN_ERR_REC_FLAGS;
+	return DSN_OK;
+}
+
+enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
+				       u32 stored_length)
+{
+	if (dsn_get_le32(buf + REC_OFF(csum)) !=
+	    record_checksum(buf, payload, stored_length))
+		return DSN_ERR_REC_CSUM;
+	return DSN_OK;
+}
+
+enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
+				       struct dynsnap_record_header *h,
+				       const u8 **payload)
+{
+	enum dynsnap_err e;
+
+	e = dynsnap_record_decode_header(buf, len, h);
+	if (e)
+		return e;
+	if (len - DYNSNAP_REC_HEADER_SIZE < h->stored_length)
+		return DSN_ERR_REC_SHORT;
+	e = dynsnap_record_verify(buf, buf + DYNSNAP_REC_HEADER_SIZE,
+				  h->stored_length);
+	if (e)
+		return e;
+	*payload = buf + DYNSNAP_REC_HEADER_SIZE;
+	return DSN_OK;
+}

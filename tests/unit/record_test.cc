@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+// Delta record headers: round trip, field positions, and every way a
+// damaged or implausible record is refused before its payload is used.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "dynsnap_record.h"
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// Header plus payload, contiguous, as records lie in the delta store.
+Bytes make_record(dynsnap_level level, uint32_t length, uint32_t stored,
+		  uint32_t codec = DYNSNAP_CODEC_COMP_NONE)
+{
+	dynsnap_record_header h;
+	dynsnap_record_init(&h, level, 77, 5, 123456, length);
+	h.codec = codec;
+	h.stored_length = stored;
+	if (codec & DYNSNAP_CODEC_CRYPT_MASK)
+		for (uint32_t i = 0; i < DYNSNAP_REC_NONCE_SIZE; i++)
+			h.nonce[i] = i + 1;
+	Bytes rec(DYNSNAP_REC_HEADER_SIZE + stored);
+	for (uint32_t i = 0; i < stored; i++)
+		rec[DYNSNAP_REC_HEADER_SIZE + i] = i * 7;
+	dynsnap_record_encode(&h, rec.data(), rec.data() + DYNSNAP_REC_HEADER_SIZE);
+	return rec;
+}
+
+dynsnap_err decode(const Bytes &rec, dynsnap_record_header *h = nullptr)
+{
+	dynsnap_record_header tmp;
+	const uint8_t *payload;
+	return dynsnap_record_decode(rec.data(), rec.size(), h ? h : &tmp, &payload);
+}
+
+void reseal(Bytes &rec)
+{
+	uint32_t stored = dsn_get_le32(&rec[44]);
+	uint32_t crc = dsn_crc32c(~0U, &rec[4], DYNSNAP_REC_HEADER_SIZE - 4);
+	if (rec.size() - DYNSNAP_REC_HEADER_SIZE >= stored)
+		crc = dsn_crc32c(crc, &rec[DYNSNAP_REC_HEADER_SIZE], stored);
+	dsn_put_le32(&rec[0], crc ^ DYNSNAP_REC_CSUM_XOR);
+}
+
+TEST(Record, RoundTrip)
+{
+	Bytes rec = make_record(DYNSNAP_LEVEL_SUB, 4096, 4096);
+	dynsnap_record_header h;
+	const uint8_t *payload = nullptr;
+	ASSERT_EQ(dynsnap_record_decode(rec.data(), rec.size(), &h, &payload), DSN_OK);
+	EXPECT_EQ(h.level, (uint32_t)DYNSNAP_LEVEL_SUB);
+	EXPECT_EQ(h.sequence, 77u);
+	EXPECT_EQ(h.epoch, 5u);
+	EXPECT_EQ(h.location, 123456u);
+	EXPECT_EQ(h.length, 4096u);
+	EXPECT_EQ(h.stored_length, 4096u);
+	EXPECT_EQ(payload, rec.data() + DYNSNAP_REC_HEADER_SIZE);
+	EXPECT_EQ(dynsnap_record_size(&h), DYNSNAP_REC_HEADER_SIZE + 4096);
+}
+
+TEST(Record, FieldsSitWhereTheFormatSays)
+{
+	Bytes rec = make_record(DYNSNAP_LEVEL_BIT, 65536, 30);
+	EXPECT_EQ(std::string(rec.begin() + 4, rec.begin() + 8), "DSNR");
+	EXPECT_EQ(dsn_get_le16(&rec[8]), 1u);
+	EXPECT_EQ(rec[10], DYNSNAP_LEVEL_BIT);
+	EXPECT_EQ(dsn_get_le64(&rec[16]), 77u);
+	EXPECT_EQ(dsn_get_le64(&rec[24]), 5u);
+	EXPECT_EQ(dsn_get_le64(&rec[32]), 123456u);
+	EXPECT_EQ(dsn_get_le32(&rec[40]), 65536u);
+	EXPECT_EQ(dsn_get_le32(&rec[44]), 30u);
+}
+
+TEST(Record, CodecsAndTheirLengths)
+{
+	// Compressed payloads may be anything up to the raw size.
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BLOCK, 65536, 100,
+				     DYNSNAP_CODEC_COMP_LZ4)), DSN_OK);
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BLOCK, 65536, 100,
+				     DYNSNAP_CODEC_COMP_ZSTD)), DSN_OK);
+	// Encryption adds a tag.
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_SUB, 4096, 4096 + 16,
+				     DYNSNAP_CODEC_CRYPT_AES_GCM)), DSN_OK);
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_SUB, 4096, 4096,
+				     DYNSNAP_CODEC_CRYPT_AES_GCM)),
+		  DSN_ERR_REC_STORED_LENGTH);
+	// Raw block payloads are exactly the block.
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BLOCK, 4096, 4000)),
+		  DSN_ERR_REC_STORED_LENGTH);
+	// A sparse XOR delta never exceeds length + 12.
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BIT, 4096, 4108)), DSN_OK);
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BIT, 4096, 4109)),
+		  DSN_ERR_REC_STORED_LENGTH);
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BLOCK, 65536, 70000,
+				     DYNSNAP_CODEC_COMP_LZ4)),
+		  DSN_ERR_REC_STORED_LENGTH);
+}
+
+TEST(Record, EveryFlippedBitIsCaught)
+{
+	const Bytes good = make_record(DYNSNAP_LEVEL_SUB, 4096, 4096);
+	for (size_t byte = 0; byte < good.size(); byte += 5) {
+		Bytes rec = good;
+		rec[byte] ^= 0x10;
+		EXPECT_NE(decode(rec), DSN_OK) << byte;
+	}
+}
+
+TEST(Record, ChecksumCoversThePayload)
+{
+	Bytes rec = make_record(DYNSNAP_LEVEL_BLOCK, 4096, 4096);
+	rec.back() ^= 1;
+	EXPECT_EQ(decode(rec), DSN_ERR_REC_CSUM);
+	dynsnap_record_header h;
+	ASSERT_EQ(dynsnap_record_decode_header(rec.data(), rec.size(), &h), DSN_OK);
+	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, h.stored_length),
+		  DSN_ERR_REC_CSUM);
+}
+
+TEST(Record, TruncatedRecordsAreRefused)
+{
+	Bytes rec = make_record(DYNSNAP_LEVEL_BLOCK, 4096, 4096);
+	dynsnap_record_header h;
+	const uint8_t *payload;
+	EXPECT_EQ(dynsnap_record_decode(rec.data(), 63, &h, &payload), DSN_ERR_REC_SHORT);
+	EXPECT_EQ(dynsnap_record_decode(rec.data(), rec.size() - 1, &h, &payload),
+		  DSN_ERR_REC_SHORT);
+	EXPECT_EQ(dynsnap_record_decode(nullptr, 0, &h, &payload), DSN_ERR_REC_SHORT);
+}
+
+struct Edit {
+	const char *what;
+	void (*apply)(Bytes &rec);
+	dynsnap_err want;
+};
+
+void PrintTo(const Edit &e, std::ostream *os)
+{
+	*os << e.what;
+}
+
+class RecordEdit : public ::testing::TestWithParam<Edit> {};
+
+TEST_P(RecordEdit, IsRefusedEvenWithAValidChecksum)
+{
+	Bytes rec = make_record(DYNSNAP_LEVEL_SUB, 4096, 4096);
+	GetParam().apply(rec);
+	reseal(rec);
+	EXPECT_EQ(decode(rec), GetParam().want);
+}
+
+const Edit kEdits[] = {
+	{"magic", [](Bytes &r) { r[4] = 'X'; }, DSN_ERR_REC_MAGIC},
+	{"version 0", [](Bytes &r) { dsn_put_le16(&r[8], 0); }, DSN_ERR_REC_VERSION},
+	{"version 2", [](Bytes &r) { dsn_put_le16(&r[8], 2); }, DSN_ERR_REC_VERSION},
+	{"level 3", [](Bytes &r) { r[10] = 3; }, DSN_ERR_REC_LEVEL},
+	{"compression 3", [](Bytes &r) { r[11] = 3; }, DSN_ERR_REC_CODEC},
+	{"encryption 2", [](Bytes &r) { r[11] = 0x20; }, DSN_ERR_REC_CODEC},
+	{"flags", [](Bytes &r) { r[12] = 1; }, DSN_ERR_REC_FLAGS},
+	{"reserved", [](Bytes &r) { r[63] = 1; }, DSN_ERR_REC_FLAGS},
+	{"nonce without encryption", [](Bytes &r) { r[50] = 1; }, DSN_ERR_REC_FLAGS},
+	{"length 0", [](Bytes &r) { dsn_put_le32(&r[40], 0); }, DSN_ERR_REC_LENGTH},
+	{"length not sectors", [](Bytes &r) { dsn_put_le32(&r[40], 4000); }, DSN_ERR_REC_LENGTH},
+	{"length over 1 MiB", [](Bytes &r) { dsn_put_le32(&r[40], 2u << 20); },
+	 DSN_ERR_REC_LENGTH},
+	{"location wraps", [](Bytes &r) { dsn_put_le64(&r[32], ~0ull - 2); },
+	 DSN_ERR_REC_LENGTH},
+	{"stored length 0", [](Bytes &r) { dsn_put_le32(&r[44], 0); },
+	 DSN_ERR_REC_STORED_LENGTH},
+	{"stored length huge", [](Bytes &r) { dsn_put_le32(&r[44], ~0u); },
+	 DSN_ERR_REC_STORED_LENGTH},
+};
+
+INSTANTIATE_TEST_SUITE_P(All, RecordEdit, ::testing::ValuesIn(kEdits),
+			 [](const ::testing::TestParamInfo<Edit> &info) {
+				 std::string name = info.param.what;
+				 for (char &c : name)
+					 if (!isalnum((unsigned char)c))
+						 c = '_';
+				 return name;
+			 });
+
+} // namespace
