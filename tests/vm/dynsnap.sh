@@ -67,7 +67,8 @@ dsn_status_field() {
 }
 
 # dsn_kmsg_mark: print a marker for dsn_kmsg_since (the number of kernel
-# log lines so far). The log is never cleared: the runner scans all of it.
+# log lines so far). The runner clears the log before each test and scans
+# all of it afterwards, so tests never clear it themselves.
 dsn_kmsg_mark() {
 	dmesg | wc -l
 }
