@@ -57,6 +57,8 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_REC_CSUM] = "delta record checksum mismatch",
 	[DSN_ERR_XOR_FORMAT] = "sparse XOR delta is malformed",
 	[DSN_ERR_XOR_RANGE] = "sparse XOR delta reaches outside its block",
+	[DSN_ERR_VIEW_RANGE] = "delta reaches outside its block",
+	[DSN_ERR_VIEW_ORDER] = "deltas are not ordered newest epoch first",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reconstructing a snapshot's view of one block from the block's current
+ * bytes and its undo deltas (see docs/design/snapshot-engine.md):
+ *
+ *   view(S) = current, then the deltas of every epoch e >= S.epoch applied
+ *             newest epoch first; replace for block and sub-block deltas,
+ *             XOR for bit deltas.
+ *
+ * Pure function on caller-owned buffers; callable from any context.
+ */
+#ifndef DYNSNAP_VIEW_H
+#define DYNSNAP_VIEW_H
+
+#include "dynsnap_record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One decoded undo delta of a block: payload already decompressed. */
+struct dynsnap_delta_ref {
+	u64 epoch;
+	u32 level;		/* enum dynsnap_level */
+	u32 offset;		/* first byte of the block it covers */
+	u32 length;		/* bytes covered */
+	const u8 *payload;	/* replace: @length old bytes; bit: sparse XOR */
+	u32 payload_len;
+};
+
+/*
+ * Turn @data (@block_bytes, the block's current content) into its content
+ * as of the snapshot whose epoch is @snap_epoch. @deltas lists the block's
+ * deltas sorted by epoch, newest first; deltas older than @snap_epoch are
+ * skipped. Everything is validated before anything is applied: on error
+ * @data is unchanged.
+ */
+enum dynsnap_err dynsnap_view_reconstruct(u8 *data, u32 block_bytes,
+					  u64 snap_epoch,
+					  const struct dynsnap_delta_ref *deltas,
+					  u32 count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DYNSNAP_VIEW_H */
