@@ -34,6 +34,8 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_SB_RESERVED] = "superblock reserved space is not zero",
 	[DSN_ERR_SB_GEOMETRY] = "superblock geometry is invalid",
 	[DSN_ERR_SB_LAYOUT] = "superblock layout is inconsistent",
+	[DSN_ERR_SB_IDENTITY] =
+		"superblock has no store identity (zero UUID or generation)",
 	[DSN_ERR_SB_OTHER_VOLUME] =
 		"store belongs to a volume of another length",
 	[DSN_ERR_SB_OTHER_GEOMETRY] =

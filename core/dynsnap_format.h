@@ -61,7 +61,14 @@ enum dynsnap_tier {
 
 /* Superblock flags; unknown bits are refused. */
 #define DYNSNAP_SB_F_HAS_SLOW		(1U << 0)
-#define DYNSNAP_SB_F_KNOWN		(DYNSNAP_SB_F_HAS_SLOW)
+/*
+ * Set in the first fast superblock a format writes and cleared once the slow
+ * superblock is on disk: only a store with this flag may have a zeroed slow
+ * superblock completed for it.
+ */
+#define DYNSNAP_SB_F_FORMATTING		(1U << 1)
+#define DYNSNAP_SB_F_KNOWN		(DYNSNAP_SB_F_HAS_SLOW | \
+					 DYNSNAP_SB_F_FORMATTING)
 
 /*
  * The superblock as it lies on disk, little-endian, at the start of a 4 KiB
@@ -156,6 +163,7 @@ enum dynsnap_err {
 	DSN_ERR_SB_RESERVED,
 	DSN_ERR_SB_GEOMETRY,
 	DSN_ERR_SB_LAYOUT,
+	DSN_ERR_SB_IDENTITY,
 	DSN_ERR_SB_OTHER_VOLUME,
 	DSN_ERR_SB_OTHER_GEOMETRY,
 	DSN_ERR_SB_SLOW_MISSING,
@@ -213,8 +221,10 @@ void dynsnap_sb_encode(const struct dynsnap_superblock *sb, u8 *buf);
 /*
  * The one superblock validator. Decodes @buf (@len bytes, at least
  * DYNSNAP_SB_SIZE) into @sb and checks location, magic, checksum, version,
- * flags, tier, reserved space and the internal consistency of geometry and
- * layout. @sb is only meaningful when DSN_OK is returned.
+ * flags, tier, reserved space, identity (non-zero UUID and generation), the
+ * geometry, and that the layout is exactly the one dynsnap_layout_compute()
+ * gives for the recorded geometry and device sizes. @sb is only meaningful
+ * when DSN_OK is returned.
  */
 enum dynsnap_err dynsnap_sb_decode(const u8 *buf, size_t len,
 				   u64 expected_location,
@@ -230,7 +240,10 @@ enum dynsnap_err dynsnap_sb_match(const struct dynsnap_superblock *sb,
 				  const struct dynsnap_geometry *g,
 				  u64 fast_dev_sectors, u64 slow_dev_sectors);
 
-/* Do the fast and slow superblocks describe the same store? */
+/*
+ * Do the fast and slow superblocks describe the same store: same UUID,
+ * format time, volume, geometry, layout and flags (FORMATTING aside)?
+ */
 enum dynsnap_err dynsnap_sb_same_store(const struct dynsnap_superblock *fast,
 				       const struct dynsnap_superblock *slow);
 

@@ -128,6 +128,9 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 	h->stored_length = dsn_get_le32(buf + REC_OFF(stored_length));
 	if (!h->stored_length || h->stored_length > max_stored(h))
 		return DSN_ERR_REC_STORED_LENGTH;
+	if ((h->codec & DYNSNAP_CODEC_CRYPT_MASK) != DYNSNAP_CODEC_CRYPT_NONE &&
+	    h->stored_length <= DYNSNAP_REC_TAG_SIZE)
+		return DSN_ERR_REC_STORED_LENGTH;
 	/* Raw block and sub-block payloads are exactly the old bytes. */
 	if ((h->codec & DYNSNAP_CODEC_COMP_MASK) == DYNSNAP_CODEC_COMP_NONE &&
 	    h->level != DYNSNAP_LEVEL_BIT && h->stored_length != max_stored(h))
@@ -164,6 +167,40 @@ enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
 				  h->stored_length);
 	if (e)
 		return e;
+	/* A plain XOR payload can be checked here; coded ones once decoded. */
+	if (h->level == DYNSNAP_LEVEL_BIT && !h->codec) {
+		e = dynsnap_xor_validate(buf + DYNSNAP_REC_HEADER_SIZE,
+					 h->stored_length, h->length);
+		if (e)
+			return e;
+	}
 	*payload = buf + DYNSNAP_REC_HEADER_SIZE;
+	return DSN_OK;
+}
+
+enum dynsnap_err dynsnap_record_check_geometry(const struct dynsnap_record_header *h,
+					       const struct dynsnap_geometry *g,
+					       u64 volume_sectors)
+{
+	u64 sectors = h->length >> DYNSNAP_SECTOR_SHIFT;
+	u64 block_mask = g->block_sectors - 1;
+
+	if (h->location >= volume_sectors ||
+	    sectors > volume_sectors - h->location)
+		return DSN_ERR_REC_LENGTH;
+	/* Never across a block boundary. */
+	if ((h->location & block_mask) + sectors > g->block_sectors)
+		return DSN_ERR_REC_LENGTH;
+	switch (h->level) {
+	case DYNSNAP_LEVEL_BLOCK:
+		if (h->location & block_mask || sectors != g->block_sectors)
+			return DSN_ERR_REC_LENGTH;
+		break;
+	case DYNSNAP_LEVEL_SUB:
+		if (h->location & (g->sub_block_sectors - 1) ||
+		    sectors % g->sub_block_sectors)
+			return DSN_ERR_REC_LENGTH;
+		break;
+	}
 	return DSN_OK;
 }

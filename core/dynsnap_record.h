@@ -117,11 +117,21 @@ enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
 /*
  * Decode a whole record laid out contiguously in @buf (@len bytes): header,
  * then payload. On success *@payload points into @buf. The one validator
- * every reader of the delta store goes through.
+ * every reader of the delta store goes through; a raw bit-level payload is
+ * validated as a sparse XOR delta too.
  */
 enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
 				       struct dynsnap_record_header *h,
 				       const u8 **payload);
+
+/*
+ * Does the record fit the store's geometry: inside the volume, inside one
+ * block, a whole aligned block for block level, whole aligned sub-blocks
+ * for sub-block level?
+ */
+enum dynsnap_err dynsnap_record_check_geometry(const struct dynsnap_record_header *h,
+					       const struct dynsnap_geometry *g,
+					       u64 volume_sectors);
 
 /* Bytes a record occupies: header plus payload. */
 static inline u32 dynsnap_record_size(const struct dynsnap_record_header *h)

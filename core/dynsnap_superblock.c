@@ -205,36 +205,29 @@ void dynsnap_sb_encode(const struct dynsnap_superblock *sb, u8 *buf)
 	dsn_put_le32(buf + SB_OFF(csum), sb_checksum(buf));
 }
 
-/* a + b <= limit, without overflow. */
-static bool range_fits(u64 start, u64 len, u64 limit)
-{
-	return start <= limit && len <= limit - start;
-}
-
+/*
+ * The layout is a function of geometry, volume and device sizes: anything
+ * but exactly what dynsnap_layout_compute() gives is damage.
+ */
 static enum dynsnap_err layout_check(const struct dynsnap_superblock *sb)
 {
 	const struct dynsnap_layout *l = &sb->layout;
 	bool has_slow = sb->flags & DYNSNAP_SB_F_HAS_SLOW;
+	struct dynsnap_layout want;
 
-	if (l->meta_start < DYNSNAP_SB_SECTORS || !l->meta_sectors ||
-	    !range_fits(l->meta_start, l->meta_sectors, l->fast_dev_sectors))
-		return DSN_ERR_SB_LAYOUT;
-	if (l->fast_data_start < l->meta_start + l->meta_sectors ||
-	    l->fast_data_sectors < DYNSNAP_MIN_DATA_SECTORS ||
-	    !range_fits(l->fast_data_start, l->fast_data_sectors,
-			l->fast_dev_sectors))
-		return DSN_ERR_SB_LAYOUT;
 	if (has_slow != !!l->slow_dev_sectors)
 		return DSN_ERR_SB_LAYOUT;
-	if (has_slow) {
-		if (l->slow_data_start < DYNSNAP_SB_SECTORS ||
-		    l->slow_data_sectors < DYNSNAP_MIN_DATA_SECTORS ||
-		    !range_fits(l->slow_data_start, l->slow_data_sectors,
-				l->slow_dev_sectors))
-			return DSN_ERR_SB_LAYOUT;
-	} else if (l->slow_data_start || l->slow_data_sectors) {
+	if (dynsnap_layout_compute(&sb->geometry, sb->volume_sectors,
+				   l->fast_dev_sectors, l->slow_dev_sectors,
+				   &want))
 		return DSN_ERR_SB_LAYOUT;
-	}
+	if (l->meta_start != want.meta_start ||
+	    l->meta_sectors != want.meta_sectors ||
+	    l->fast_data_start != want.fast_data_start ||
+	    l->fast_data_sectors != want.fast_data_sectors ||
+	    l->slow_data_start != want.slow_data_start ||
+	    l->slow_data_sectors != want.slow_data_sectors)
+		return DSN_ERR_SB_LAYOUT;
 	return DSN_OK;
 }
 
@@ -266,6 +259,8 @@ enum dynsnap_err dynsnap_sb_decode(const u8 *buf, size_t len,
 	sb->tier = dsn_get_le32(buf + SB_OFF(tier));
 	if (sb->tier != DYNSNAP_TIER_FAST && sb->tier != DYNSNAP_TIER_SLOW)
 		return DSN_ERR_SB_TIER;
+	if (sb->tier == DYNSNAP_TIER_SLOW && !(sb->flags & DYNSNAP_SB_F_HAS_SLOW))
+		return DSN_ERR_SB_TIER;
 	if (dsn_get_le32(buf + SB_OFF(reserved0)) ||
 	    !dynsnap_is_zeroed(buf + DYNSNAP_SB_ENCODED_SIZE,
 			       DYNSNAP_SB_SIZE - DYNSNAP_SB_ENCODED_SIZE))
@@ -296,6 +291,8 @@ enum dynsnap_err dynsnap_sb_decode(const u8 *buf, size_t len,
 
 	sb->format_time = dsn_get_le64(buf + SB_OFF(format_time));
 	sb->generation = dsn_get_le64(buf + SB_OFF(generation));
+	if (!sb->generation || dynsnap_is_zeroed(sb->uuid, DYNSNAP_UUID_SIZE))
+		return DSN_ERR_SB_IDENTITY;
 	return DSN_OK;
 }
 
@@ -333,7 +330,11 @@ enum dynsnap_err dynsnap_sb_same_store(const struct dynsnap_superblock *fast,
 		return DSN_ERR_SB_TIER;
 	if (memcmp(fast->uuid, slow->uuid, DYNSNAP_UUID_SIZE) ||
 	    fast->volume_sectors != slow->volume_sectors ||
-	    fast->format_time != slow->format_time)
+	    fast->format_time != slow->format_time ||
+	    (fast->flags & ~DYNSNAP_SB_F_FORMATTING) !=
+	    (slow->flags & ~DYNSNAP_SB_F_FORMATTING) ||
+	    memcmp(&fast->geometry, &slow->geometry, sizeof(fast->geometry)) ||
+	    memcmp(&fast->layout, &slow->layout, sizeof(fast->layout)))
 		return DSN_ERR_SB_OTHER_STORE;
 	return DSN_OK;
 }

@@ -64,19 +64,19 @@ u32 dsn_crc32c(u32 seed, const void *data, size_t len);
  */
 static inline void dsn_put_le16(u8 *p, u16 v)
 {
-	p[0] = (u8)v;
+	p[0] = (u8)(v & 0xff);
 	p[1] = (u8)(v >> 8);
 }
 
 static inline void dsn_put_le32(u8 *p, u32 v)
 {
-	dsn_put_le16(p, (u16)v);
+	dsn_put_le16(p, (u16)(v & 0xffff));
 	dsn_put_le16(p + 2, (u16)(v >> 16));
 }
 
 static inline void dsn_put_le64(u8 *p, u64 v)
 {
-	dsn_put_le32(p, (u32)v);
+	dsn_put_le32(p, (u32)(v & 0xffffffff));
 	dsn_put_le32(p + 4, (u32)(v >> 32));
 }
 

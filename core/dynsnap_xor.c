@@ -48,7 +48,7 @@ static size_t encode(const u8 *a, const u8 *b, u32 len, u8 *out,
 			continue;
 		}
 		end = run_end(a, b, len, i);
-		if (out_cap - pos < DYNSNAP_XOR_RUN_HEADER_SIZE + (end - i))
+		if (out_cap - pos < DYNSNAP_XOR_RUN_HEADER_SIZE + (size_t)(end - i))
 			return 0;
 		dsn_put_le32(out + pos, i);
 		dsn_put_le32(out + pos + 4, end - i);
@@ -74,14 +74,37 @@ size_t dynsnap_xor_encode_diff(const u8 *diff, u32 len, u8 *out,
 	return encode(diff, NULL, len, out, out_cap);
 }
 
+/*
+ * A run as the encoder writes it: starts and ends with a non-zero byte and
+ * holds no zero stretch long enough to have split it.
+ */
+static bool run_canonical(const u8 *bytes, u32 n)
+{
+	u32 i, zeroes = 0;
+
+	if (!bytes[0] || !bytes[n - 1])
+		return false;
+	for (i = 0; i < n; i++) {
+		zeroes = bytes[i] ? 0 : zeroes + 1;
+		if (zeroes >= DYNSNAP_XOR_RUN_HEADER_SIZE)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Only what the encoder produces is accepted, so a valid delta never
+ * exceeds DYNSNAP_XOR_MAX_ENCODED(len) and re-encodes to itself.
+ */
 enum dynsnap_err dynsnap_xor_validate(const u8 *delta, size_t delta_len,
 				      u32 len)
 {
 	size_t pos = DYNSNAP_XOR_COUNT_SIZE;
 	u32 runs, i, off, n;
-	u64 prev_end = 0;
+	u64 next_min = 0;
 
-	if (!delta || delta_len < DYNSNAP_XOR_COUNT_SIZE)
+	if (!delta || delta_len < DYNSNAP_XOR_COUNT_SIZE ||
+	    delta_len > DYNSNAP_XOR_MAX_ENCODED((size_t)len))
 		return DSN_ERR_XOR_FORMAT;
 	runs = dsn_get_le32(delta);
 	if (runs > len)
@@ -92,14 +115,15 @@ enum dynsnap_err dynsnap_xor_validate(const u8 *delta, size_t delta_len,
 		off = dsn_get_le32(delta + pos);
 		n = dsn_get_le32(delta + pos + 4);
 		pos += DYNSNAP_XOR_RUN_HEADER_SIZE;
-		if (!n || off < prev_end)
+		if (!n || off < next_min)
 			return DSN_ERR_XOR_FORMAT;
 		if ((u64)off + n > len)
 			return DSN_ERR_XOR_RANGE;
-		if (delta_len - pos < n)
+		if (delta_len - pos < n || !run_canonical(delta + pos, n))
 			return DSN_ERR_XOR_FORMAT;
 		pos += n;
-		prev_end = (u64)off + n;
+		/* Runs closer than a run header would have been one run. */
+		next_min = (u64)off + n + DYNSNAP_XOR_RUN_HEADER_SIZE;
 	}
 	return pos == delta_len ? DSN_OK : DSN_ERR_XOR_FORMAT;
 }

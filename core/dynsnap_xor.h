@@ -8,10 +8,12 @@
  *   __le32 run_count
  *   run_count times: __le32 offset, __le32 length, length bytes of XOR
  *
- * Runs are sorted, do not overlap, are not empty and lie inside [0, len).
- * The encoder keeps zero gaps shorter than a run header inside a run, so
- * an encoding never exceeds len + 12 bytes. XOR deltas compose: applying
- * a then b equals applying their composition once.
+ * Runs are sorted, lie inside [0, len), start and end with a non-zero
+ * byte, hold no stretch of 8 zero bytes, and are at least 8 bytes apart:
+ * the encoder keeps shorter zero gaps inside a run, since a run header
+ * costs 8 bytes. So there is exactly one encoding of each difference, and
+ * it never exceeds len + 12 bytes. XOR deltas compose: applying a then b
+ * equals applying their composition once.
  *
  * Pure functions on caller-owned buffers; callable from any context.
  */
@@ -41,7 +43,10 @@ size_t dynsnap_xor_encode(const u8 *old, const u8 *cur, u32 len, u8 *out,
 size_t dynsnap_xor_encode_diff(const u8 *diff, u32 len, u8 *out,
 			       size_t out_cap);
 
-/* Check that @delta (@delta_len bytes) is a well-formed delta for @len. */
+/*
+ * Check that @delta (@delta_len bytes) is the encoding of a difference over
+ * @len bytes, exactly as the encoder writes it.
+ */
 enum dynsnap_err dynsnap_xor_validate(const u8 *delta, size_t delta_len,
 				      u32 len);
 

@@ -7,8 +7,10 @@
 #include <linux/device-mapper.h>
 #include <linux/dm-bufio.h>
 #include <linux/err.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/uuid.h>
 
@@ -19,15 +21,24 @@
 /* Superblocks are the first 4 KiB block of each tier device. */
 #define SB_BLOCK 0
 
+/* Every open store, so that tables of one dm device share it. */
+static DEFINE_MUTEX(registry_lock);
+static LIST_HEAD(registry);
+
 struct dynsnap_metadata {
-	struct mutex lock;		/* serialises commit and usage */
+	struct list_head registry_node;	/* on registry, under registry_lock */
+	unsigned int refs;		/* under registry_lock */
+	const void *owner;
+	dev_t origin_dev, fast_dev, slow_dev;
+
+	struct mutex lock;		/* serialises superblock writes */
 	struct dm_bufio_client *fast_bufio;
 	struct dm_bufio_client *slow_bufio;	/* NULL without slow tier */
 	struct dynsnap_superblock sb;
+	spinlock_t usage_lock;		/* guards usage; never held over I/O */
 	struct dynsnap_md_usage usage;
 	bool read_only;
 	bool failed;
-	bool formatted;
 };
 
 static struct dm_bufio_client *sb_client(struct block_device *bdev)
@@ -43,7 +54,6 @@ static int write_sb(struct dm_bufio_client *c,
 {
 	struct dm_buffer *b;
 	void *data;
-	int r;
 
 	data = dm_bufio_new(c, SB_BLOCK, &b);
 	if (IS_ERR(data))
@@ -52,10 +62,8 @@ static int write_sb(struct dm_bufio_client *c,
 	dm_bufio_mark_buffer_dirty(b);
 	dm_bufio_release(b);
 
-	r = dm_bufio_write_dirty_buffers(c);
-	if (r)
-		return r;
-	return dm_bufio_issue_flush(c);
+	/* Writes, then flushes the device's cache. */
+	return dm_bufio_write_dirty_buffers(c);
 }
 
 /*
@@ -87,11 +95,29 @@ static int read_sb(struct dm_bufio_client *c, struct dynsnap_superblock *sb,
 	return 0;
 }
 
+/* Write the slow copy of a FORMATTING store, then clear the flag. */
+static int finish_format(struct dynsnap_metadata *md, const char **error)
+{
+	struct dynsnap_superblock slow_sb = md->sb;
+	int r;
+
+	slow_sb.tier = DYNSNAP_TIER_SLOW;
+	r = write_sb(md->slow_bufio, &slow_sb);
+	if (r) {
+		*error = "cannot write slow superblock";
+		return r;
+	}
+	md->sb.flags &= ~DYNSNAP_SB_F_FORMATTING;
+	r = write_sb(md->fast_bufio, &md->sb);
+	if (r)
+		*error = "cannot write fast superblock";
+	return r;
+}
+
 static int format_store(struct dynsnap_metadata *md,
 			const struct dynsnap_md_config *cfg,
 			const char **error)
 {
-	struct dynsnap_superblock slow_sb;
 	struct dynsnap_layout layout;
 	enum dynsnap_err e;
 	uuid_t uuid;
@@ -112,21 +138,19 @@ static int format_store(struct dynsnap_metadata *md,
 			&cfg->geometry, &layout, ktime_get_real_seconds());
 
 	/*
-	 * Fast first: it is the commit point. A crash before the slow copy is
-	 * written leaves a fresh store (generation 1) with a zeroed slow
-	 * superblock, which the next open completes.
+	 * Fast first, marked FORMATTING: a crash before the slow copy is on
+	 * disk leaves a store that the next read-write open may complete, and
+	 * only such a store may have a zeroed slow superblock filled in.
 	 */
+	if (md->slow_bufio)
+		md->sb.flags |= DYNSNAP_SB_F_FORMATTING;
 	r = write_sb(md->fast_bufio, &md->sb);
-	if (!r && md->slow_bufio) {
-		slow_sb = md->sb;
-		slow_sb.tier = DYNSNAP_TIER_SLOW;
-		r = write_sb(md->slow_bufio, &slow_sb);
-	}
 	if (r) {
-		*error = "cannot write superblock";
+		*error = "cannot write fast superblock";
 		return r;
 	}
-	md->formatted = true;
+	if (md->slow_bufio)
+		return finish_format(md, error);
 	return 0;
 }
 
@@ -137,39 +161,46 @@ static int open_slow(struct dynsnap_metadata *md, const char **error)
 	int r;
 
 	r = read_sb(md->slow_bufio, &slow_sb, error);
-	if (r < 0)
+	if (r < 0) {
+		DMERR("slow tier: %s", *error);
 		return r;
+	}
 	if (r == 1) {
 		/* Only a format interrupted before its slow write. */
-		if (md->sb.generation != 1 || md->read_only) {
+		if (!(md->sb.flags & DYNSNAP_SB_F_FORMATTING) || md->read_only) {
 			*error = "slow device holds no superblock of this store";
 			return -EINVAL;
 		}
-		slow_sb = md->sb;
-		slow_sb.tier = DYNSNAP_TIER_SLOW;
-		r = write_sb(md->slow_bufio, &slow_sb);
-		if (r)
-			*error = "cannot write slow superblock";
-		return r;
+		DMINFO("store %pUb: completing an interrupted format", md->sb.uuid);
+		return finish_format(md, error);
 	}
 	e = dynsnap_sb_same_store(&md->sb, &slow_sb);
 	if (e) {
 		*error = dynsnap_strerror(e);
 		return -EINVAL;
 	}
-	return 0;
+	if ((md->sb.flags & DYNSNAP_SB_F_FORMATTING) && !md->read_only) {
+		md->sb.flags &= ~DYNSNAP_SB_F_FORMATTING;
+		r = write_sb(md->fast_bufio, &md->sb);
+		if (r)
+			*error = "cannot write fast superblock";
+	}
+	return r;
 }
 
 static int open_store(struct dynsnap_metadata *md,
-		      const struct dynsnap_md_config *cfg, const char **error)
+		      const struct dynsnap_md_config *cfg, bool *formatted,
+		      const char **error)
 {
 	struct dynsnap_superblock slow_probe;
 	enum dynsnap_err e;
 	int r;
 
 	r = read_sb(md->fast_bufio, &md->sb, error);
-	if (r < 0)
+	if (r < 0) {
+		DMERR("fast tier: %s", *error);
 		return r;
+	}
 
 	if (r == 1) {
 		if (cfg->read_only) {
@@ -187,7 +218,10 @@ static int open_store(struct dynsnap_metadata *md,
 				return -EINVAL;
 			}
 		}
-		return format_store(md, cfg, error);
+		r = format_store(md, cfg, error);
+		if (!r)
+			*formatted = true;
+		return r;
 	}
 
 	e = dynsnap_sb_match(&md->sb, cfg->volume_sectors, &cfg->geometry,
@@ -208,11 +242,63 @@ static int open_store(struct dynsnap_metadata *md,
 	return 0;
 }
 
-struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
-					 const char **error)
+static void destroy(struct dynsnap_metadata *md)
+{
+	if (md->slow_bufio)
+		dm_bufio_client_destroy(md->slow_bufio);
+	if (md->fast_bufio)
+		dm_bufio_client_destroy(md->fast_bufio);
+	kfree(md);
+}
+
+/* Is @md the store @cfg names, used the same way? Under registry_lock. */
+static bool same_use(const struct dynsnap_metadata *md,
+		     const struct dynsnap_md_config *cfg)
+{
+	return md->origin_dev == cfg->origin_bdev->bd_dev &&
+	       md->slow_dev == (cfg->slow_bdev ? cfg->slow_bdev->bd_dev : 0) &&
+	       md->read_only == cfg->read_only &&
+	       !dynsnap_sb_match(&md->sb, cfg->volume_sectors, &cfg->geometry,
+				 bdev_nr_sectors(cfg->fast_bdev),
+				 cfg->slow_bdev ? bdev_nr_sectors(cfg->slow_bdev) : 0);
+}
+
+static struct dynsnap_metadata *find_open(const struct dynsnap_md_config *cfg,
+					  const char **error)
+{
+	struct dynsnap_metadata *md;
+
+	list_for_each_entry(md, &registry, registry_node) {
+		if (md->fast_dev != cfg->fast_bdev->bd_dev)
+			continue;
+		if (md->owner != cfg->owner) {
+			*error = "fast device holds the store of another dynsnap device";
+			return ERR_PTR(-EBUSY);
+		}
+		if (!same_use(md, cfg)) {
+			*error = "store is in use with other devices, geometry or mode";
+			return ERR_PTR(-EBUSY);
+		}
+		md->refs++;
+		return md;
+	}
+	return NULL;
+}
+
+static struct dynsnap_metadata *open_new(const struct dynsnap_md_config *cfg,
+					 bool *formatted, const char **error)
 {
 	struct dynsnap_metadata *md;
 	int r;
+
+	if (bdev_nr_sectors(cfg->fast_bdev) < DYNSNAP_SB_SECTORS) {
+		*error = dynsnap_strerror(DSN_ERR_FAST_TOO_SMALL);
+		return ERR_PTR(-EINVAL);
+	}
+	if (cfg->slow_bdev && bdev_nr_sectors(cfg->slow_bdev) < DYNSNAP_SB_SECTORS) {
+		*error = dynsnap_strerror(DSN_ERR_SLOW_TOO_SMALL);
+		return ERR_PTR(-EINVAL);
+	}
 
 	md = kzalloc(sizeof(*md), GFP_KERNEL);
 	if (!md) {
@@ -220,6 +306,12 @@ struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
 		return ERR_PTR(-ENOMEM);
 	}
 	mutex_init(&md->lock);
+	spin_lock_init(&md->usage_lock);
+	md->refs = 1;
+	md->owner = cfg->owner;
+	md->origin_dev = cfg->origin_bdev->bd_dev;
+	md->fast_dev = cfg->fast_bdev->bd_dev;
+	md->slow_dev = cfg->slow_bdev ? cfg->slow_bdev->bd_dev : 0;
 	md->read_only = cfg->read_only;
 
 	md->fast_bufio = sb_client(cfg->fast_bdev);
@@ -239,27 +331,43 @@ struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
 		}
 	}
 
-	r = open_store(md, cfg, error);
+	r = open_store(md, cfg, formatted, error);
 	if (r)
 		goto bad;
 
 	md->usage.fast_data_sectors = md->sb.layout.fast_data_sectors;
 	md->usage.slow_data_sectors = md->sb.layout.slow_data_sectors;
 	md->usage.generation = md->sb.generation;
+	list_add(&md->registry_node, &registry);
 	return md;
 
 bad:
-	dynsnap_md_close(md);
+	destroy(md);
 	return ERR_PTR(r);
+}
+
+struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
+					 bool *formatted, const char **error)
+{
+	struct dynsnap_metadata *md;
+
+	*formatted = false;
+	mutex_lock(&registry_lock);
+	md = find_open(cfg, error);
+	if (!md)
+		md = open_new(cfg, formatted, error);
+	mutex_unlock(&registry_lock);
+	return md;
 }
 
 void dynsnap_md_close(struct dynsnap_metadata *md)
 {
-	if (md->slow_bufio)
-		dm_bufio_client_destroy(md->slow_bufio);
-	if (md->fast_bufio)
-		dm_bufio_client_destroy(md->fast_bufio);
-	kfree(md);
+	mutex_lock(&registry_lock);
+	if (!--md->refs) {
+		list_del(&md->registry_node);
+		destroy(md);
+	}
+	mutex_unlock(&registry_lock);
 }
 
 int dynsnap_md_commit(struct dynsnap_metadata *md)
@@ -283,15 +391,12 @@ int dynsnap_md_commit(struct dynsnap_metadata *md)
 		r = -EIO;
 		goto out;
 	}
+	spin_lock(&md->usage_lock);
 	md->usage.generation = md->sb.generation;
+	spin_unlock(&md->usage_lock);
 out:
 	mutex_unlock(&md->lock);
 	return r;
-}
-
-bool dynsnap_md_was_formatted(struct dynsnap_metadata *md)
-{
-	return md->formatted;
 }
 
 bool dynsnap_md_failed(struct dynsnap_metadata *md)
@@ -307,7 +412,7 @@ const u8 *dynsnap_md_uuid(struct dynsnap_metadata *md)
 void dynsnap_md_get_usage(struct dynsnap_metadata *md,
 			  struct dynsnap_md_usage *usage)
 {
-	mutex_lock(&md->lock);
+	spin_lock(&md->usage_lock);
 	*usage = md->usage;
-	mutex_unlock(&md->lock);
+	spin_unlock(&md->usage_lock);
 }

@@ -3,6 +3,11 @@
  * dm-dynsnap metadata: the store's superblocks and, in time, its indexes.
  * The target sees only the opaque handle below.
  *
+ * One handle exists per store, shared by every table of the dm device that
+ * owns it: a reload constructs the new table while the old one is still
+ * live, and both must see the same metadata. Another dm device naming the
+ * same fast device is refused.
+ *
  * Context rules: every function here may sleep (it does block I/O through
  * dm-bufio), so call them from process context only: the constructor,
  * suspend/resume hooks, message handlers and workqueues, never from map().
@@ -18,6 +23,8 @@
 struct dynsnap_metadata;
 
 struct dynsnap_md_config {
+	const void *owner;			/* the dm device: dm_table_get_md() */
+	struct block_device *origin_bdev;
 	struct block_device *fast_bdev;
 	struct block_device *slow_bdev;		/* NULL: no slow tier */
 	u64 volume_sectors;
@@ -36,14 +43,17 @@ struct dynsnap_md_usage {
 };
 
 /*
- * Open the store on the tier devices: format it when the fast superblock
- * is all zeroes, otherwise validate it against @cfg. On failure returns an
- * ERR_PTR and sets *@error to a static message meant for ti->error.
+ * Open the store on the tier devices, or take another reference to it when
+ * a table of the same dm device (@cfg->owner) has it open with the same
+ * devices, volume, geometry and mode. A new store is formatted when the
+ * fast superblock is all zeroes (*@formatted is then set); otherwise it is
+ * validated against @cfg. On failure returns an ERR_PTR and sets *@error to
+ * a static message meant for ti->error.
  */
 struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
-					 const char **error);
+					 bool *formatted, const char **error);
 
-/* Flush nothing, free everything. Safe on a failed handle. */
+/* Drop a reference; the last one frees everything. Writes nothing. */
 void dynsnap_md_close(struct dynsnap_metadata *md);
 
 /*
@@ -52,16 +62,16 @@ void dynsnap_md_close(struct dynsnap_metadata *md);
  */
 int dynsnap_md_commit(struct dynsnap_metadata *md);
 
-/* True when this open formatted a new store. */
-bool dynsnap_md_was_formatted(struct dynsnap_metadata *md);
-
 /* True once an I/O error has failed the metadata. */
 bool dynsnap_md_failed(struct dynsnap_metadata *md);
 
 /* The store's UUID, for log lines. */
 const u8 *dynsnap_md_uuid(struct dynsnap_metadata *md);
 
-/* Snapshot of the counters; may be called concurrently with commit. */
+/*
+ * Copy of the counters. Never waits for metadata I/O, so status stays
+ * responsive while a commit is stuck on a slow device.
+ */
 void dynsnap_md_get_usage(struct dynsnap_metadata *md,
 			  struct dynsnap_md_usage *usage);
 

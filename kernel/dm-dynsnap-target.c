@@ -8,6 +8,7 @@
  * on-disk format in core/.
  */
 #include <linux/device-mapper.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -18,7 +19,7 @@
 
 enum dynsnap_mode {
 	DSN_MODE_WRITE,		/* normal operation */
-	DSN_MODE_READ_ONLY,	/* table loaded read-only */
+	DSN_MODE_READ_ONLY,	/* table loaded read-only: writes are refused */
 	DSN_MODE_FAIL,		/* metadata failed: writes are refused */
 };
 
@@ -150,9 +151,12 @@ static int parse_features(struct dm_arg_set *as, struct dynsnap_c *dc)
 	return 0;
 }
 
+/* The same device, or a whole disk and one of its partitions. */
 static bool same_bdev(struct dm_dev *a, struct dm_dev *b)
 {
-	return a && b && a->bdev == b->bdev;
+	return a && b && (a->bdev == b->bdev ||
+			  bdev_whole(a->bdev) == b->bdev ||
+			  bdev_whole(b->bdev) == a->bdev);
 }
 
 static int check_devices(struct dynsnap_c *dc)
@@ -195,6 +199,7 @@ static int dynsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct dynsnap_md_config cfg = {};
 	const char *md_error = NULL;
 	struct dm_arg_set as;
+	bool formatted;
 	struct dynsnap_c *dc;
 	enum dynsnap_err e;
 	int r;
@@ -253,20 +258,24 @@ static int dynsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 
+	cfg.owner = dm_table_get_md(ti->table);
+	cfg.origin_bdev = dc->origin->bdev;
 	cfg.fast_bdev = dc->fast->bdev;
 	cfg.slow_bdev = dc->slow ? dc->slow->bdev : NULL;
 	cfg.volume_sectors = ti->len;
 	cfg.geometry = dc->geometry;
 	cfg.read_only = !dsn_table_writable(ti);
-	dc->md = dynsnap_md_open(&cfg, &md_error);
+	dc->md = dynsnap_md_open(&cfg, &formatted, &md_error);
 	if (IS_ERR(dc->md)) {
 		set_error(ti, md_error);
 		r = PTR_ERR(dc->md);
 		dc->md = NULL;
 		goto bad;
 	}
-	if (dynsnap_md_was_formatted(dc->md))
-		DMINFO("formatted new store %pUb", dynsnap_md_uuid(dc->md));
+	if (formatted)
+		DMINFO("%s: formatted new store %pUb",
+		       dm_device_name(dm_table_get_md(ti->table)),
+		       dynsnap_md_uuid(dc->md));
 
 	dc->mode = cfg.read_only ? DSN_MODE_READ_ONLY : DSN_MODE_WRITE;
 
@@ -287,7 +296,11 @@ static int dynsnap_map(struct dm_target *ti, struct bio *bio)
 {
 	struct dynsnap_c *dc = ti->private;
 
-	if (unlikely(READ_ONCE(dc->mode) == DSN_MODE_FAIL) &&
+	/*
+	 * A read-only device can still be written by kernel users stacked on
+	 * it; without metadata updates such writes would go unprotected.
+	 */
+	if (unlikely(READ_ONCE(dc->mode) != DSN_MODE_WRITE) &&
 	    op_is_write(bio_op(bio)))
 		return DM_MAPIO_KILL;
 

@@ -4,8 +4,8 @@
  * Properties checked on every input:
  *  - decoding never reads past the buffer and never crashes;
  *  - a record that decodes re-encodes to the same header bytes;
- *  - a valid XOR delta, applied to zeroes and re-encoded, gives a canonical
- *    delta that validates, fits the size bound and reproduces the data.
+ *  - a valid XOR delta, applied to zeroes and re-encoded, gives back exactly
+ *    the same bytes (only canonical encodings are valid).
  */
 #include <stdlib.h>
 
@@ -14,7 +14,7 @@
 
 #define MAX_LEN 65536U
 
-static u8 data_buf[MAX_LEN], again_buf[MAX_LEN];
+static u8 data_buf[MAX_LEN];
 static u8 canon[DYNSNAP_XOR_MAX_ENCODED(MAX_LEN)];
 
 static void check_xor(const u8 *delta, size_t delta_len, u32 len)
@@ -29,13 +29,7 @@ static void check_xor(const u8 *delta, size_t delta_len, u32 len)
 	if (dynsnap_xor_apply(data_buf, len, delta, delta_len))
 		abort();
 	n = dynsnap_xor_encode_diff(data_buf, len, canon, sizeof(canon));
-	if (!n || n > DYNSNAP_XOR_MAX_ENCODED(len))
-		abort();
-	if (dynsnap_xor_validate(canon, n, len))
-		abort();
-	memset(again_buf, 0, len);
-	dynsnap_xor_apply(again_buf, len, canon, n);
-	if (memcmp(again_buf, data_buf, len))
+	if (n != delta_len || memcmp(canon, delta, n))
 		abort();
 }
 

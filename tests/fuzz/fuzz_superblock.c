@@ -30,6 +30,7 @@ static void check_layout_from(const u8 *data, size_t size)
 	if (dynsnap_layout_compute(&g, volume, fast, slow, &l))
 		return;
 	dynsnap_sb_init(&sb, DYNSNAP_TIER_FAST, data, volume, &g, &l, 0);
+	sb.uuid[0] |= 1;	/* a store always has an identity */
 	dynsnap_sb_encode(&sb, buf);
 	if (dynsnap_sb_decode(buf, sizeof(buf), DYNSNAP_SB_LOCATION, &back))
 		abort();

@@ -25,8 +25,17 @@ Bytes make_record(dynsnap_level level, uint32_t length, uint32_t stored,
 		for (uint32_t i = 0; i < DYNSNAP_REC_NONCE_SIZE; i++)
 			h.nonce[i] = i + 1;
 	Bytes rec(DYNSNAP_REC_HEADER_SIZE + stored);
+	uint8_t *p = rec.data() + DYNSNAP_REC_HEADER_SIZE;
 	for (uint32_t i = 0; i < stored; i++)
-		rec[DYNSNAP_REC_HEADER_SIZE + i] = i * 7;
+		p[i] = i * 7;
+	if (level == DYNSNAP_LEVEL_BIT && !codec && stored >= 13) {
+		// A canonical sparse XOR delta: one run of non-zero bytes.
+		dsn_put_le32(p, 1);
+		dsn_put_le32(p + 4, 0);
+		dsn_put_le32(p + 8, stored - 12);
+		for (uint32_t i = 12; i < stored; i++)
+			p[i] = 1 + i % 255;
+	}
 	dynsnap_record_encode(&h, rec.data(), rec.data() + DYNSNAP_REC_HEADER_SIZE);
 	return rec;
 }
@@ -99,6 +108,42 @@ TEST(Record, CodecsAndTheirLengths)
 	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BLOCK, 65536, 70000,
 				     DYNSNAP_CODEC_COMP_LZ4)),
 		  DSN_ERR_REC_STORED_LENGTH);
+	// An encrypted payload holds at least its tag and one byte.
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BLOCK, 65536, 16,
+				     DYNSNAP_CODEC_COMP_LZ4 | DYNSNAP_CODEC_CRYPT_AES_GCM)),
+		  DSN_ERR_REC_STORED_LENGTH);
+	// A raw bit-level payload must be a valid sparse XOR delta.
+	EXPECT_EQ(decode(make_record(DYNSNAP_LEVEL_BIT, 4096, 2)), DSN_ERR_XOR_FORMAT);
+}
+
+TEST(Record, MustFitTheGeometry)
+{
+	dynsnap_geometry g{128, 8, 8192};	// 64 KiB blocks, 4 KiB sub-blocks
+	const uint64_t volume = 1 << 20;
+	struct Case {
+		dynsnap_level level;
+		uint64_t location;
+		uint32_t length;
+		dynsnap_err want;
+	} cases[] = {
+		{DYNSNAP_LEVEL_BLOCK, 256, 65536, DSN_OK},
+		{DYNSNAP_LEVEL_BLOCK, 3, 512, DSN_ERR_REC_LENGTH},
+		{DYNSNAP_LEVEL_BLOCK, 64, 65536, DSN_ERR_REC_LENGTH},
+		{DYNSNAP_LEVEL_SUB, 264, 8192, DSN_OK},
+		{DYNSNAP_LEVEL_SUB, 260, 4096, DSN_ERR_REC_LENGTH},
+		{DYNSNAP_LEVEL_SUB, 264, 2048, DSN_ERR_REC_LENGTH},
+		{DYNSNAP_LEVEL_SUB, 248, 8192, DSN_ERR_REC_LENGTH},	// crosses a block
+		{DYNSNAP_LEVEL_BIT, 300, 1024, DSN_OK},
+		{DYNSNAP_LEVEL_BIT, 383, 1024, DSN_ERR_REC_LENGTH},	// crosses a block
+		{DYNSNAP_LEVEL_BIT, volume - 1, 512, DSN_OK},
+		{DYNSNAP_LEVEL_BIT, volume, 512, DSN_ERR_REC_LENGTH},
+	};
+	for (const auto &c : cases) {
+		dynsnap_record_header h;
+		dynsnap_record_init(&h, c.level, 1, 2, c.location, c.length);
+		EXPECT_EQ(dynsnap_record_check_geometry(&h, &g, volume), c.want)
+			<< c.level << " at " << c.location << " len " << c.length;
+	}
 }
 
 TEST(Record, EveryFlippedBitIsCaught)

@@ -316,6 +316,23 @@ const Edit kEdits[] = {
 	 DSN_ERR_SB_LAYOUT},
 	{"device without slow flag", [](Block &b) { dsn_put_le32(&b[4], 0); },
 	 DSN_ERR_SB_LAYOUT},
+	{"metadata area shrunk", [](Block &b) { dsn_put_le64(&b[96], 1); },
+	 DSN_ERR_SB_LAYOUT},
+	{"metadata moved", [](Block &b) { dsn_put_le64(&b[88], 16); },
+	 DSN_ERR_SB_LAYOUT},
+	{"fast data not block aligned", [](Block &b) {
+		 dsn_put_le64(&b[104], dsn_get_le64(&b[104]) + 8);
+		 dsn_put_le64(&b[112], dsn_get_le64(&b[112]) - 8);
+	 }, DSN_ERR_SB_LAYOUT},
+	{"fast device size changed", [](Block &b) { dsn_put_le64(&b[72], ~0ull); },
+	 DSN_ERR_SB_LAYOUT},
+	{"slow copy without slow flag", [](Block &b) {
+		 dsn_put_le32(&b[28], DYNSNAP_TIER_SLOW);
+		 dsn_put_le32(&b[4], 0);
+	 }, DSN_ERR_SB_TIER},
+	{"generation 0", [](Block &b) { dsn_put_le64(&b[144], 0); },
+	 DSN_ERR_SB_IDENTITY},
+	{"zero UUID", [](Block &b) { memset(&b[32], 0, 16); }, DSN_ERR_SB_IDENTITY},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, SuperblockEdit, ::testing::ValuesIn(kEdits),
@@ -384,6 +401,16 @@ TEST(Superblock, SlowCopyMustBelongToTheSameStore)
 	other = slow;
 	other.format_time++;
 	EXPECT_EQ(dynsnap_sb_same_store(&fast, &other), DSN_ERR_SB_OTHER_STORE);
+	other = slow;
+	other.geometry.sub_block_sectors = 16;
+	EXPECT_EQ(dynsnap_sb_same_store(&fast, &other), DSN_ERR_SB_OTHER_STORE);
+	other = slow;
+	other.layout.slow_dev_sectors += 128;
+	EXPECT_EQ(dynsnap_sb_same_store(&fast, &other), DSN_ERR_SB_OTHER_STORE);
+	// A format still in progress on the fast side is the same store.
+	dynsnap_superblock formatting = fast;
+	formatting.flags |= DYNSNAP_SB_F_FORMATTING;
+	EXPECT_EQ(dynsnap_sb_same_store(&formatting, &slow), DSN_OK);
 }
 
 } // namespace

@@ -179,4 +179,40 @@ TEST(XorDelta, MalformedDeltasChangeNothing)
 	EXPECT_EQ(dynsnap_xor_validate(good.data(), good.size(), 2000), DSN_ERR_XOR_RANGE);
 }
 
+// Only the encoder's own output is valid, so sizes stay bounded and every
+// valid delta re-encodes to itself.
+TEST(XorDelta, NonCanonicalEncodingsAreRefused)
+{
+	auto delta = [](std::initializer_list<std::pair<uint32_t, Bytes>> runs) {
+		Bytes d(4);
+		dsn_put_le32(d.data(), runs.size());
+		for (const auto &r : runs) {
+			size_t at = d.size();
+			d.resize(at + 8);
+			dsn_put_le32(&d[at], r.first);
+			dsn_put_le32(&d[at + 4], r.second.size());
+			d.insert(d.end(), r.second.begin(), r.second.end());
+		}
+		return d;
+	};
+	const Bytes ok = delta({{10, {1, 0, 0, 2}}, {30, {3}}});
+	EXPECT_EQ(dynsnap_xor_validate(ok.data(), ok.size(), 4096), DSN_OK);
+	struct {
+		const char *what;
+		Bytes d;
+	} cases[] = {
+		{"leading zero", delta({{10, {0, 1}}})},
+		{"trailing zero", delta({{10, {1, 0}}})},
+		{"all zero", delta({{10, {0}}})},
+		{"eight zeroes inside", delta({{10, {1, 0, 0, 0, 0, 0, 0, 0, 0, 1}}})},
+		{"touching runs", delta({{10, {1}}, {11, {1}}})},
+		{"runs 7 apart", delta({{10, {1}}, {18, {1}}})},
+	};
+	for (const auto &c : cases)
+		EXPECT_EQ(dynsnap_xor_validate(c.d.data(), c.d.size(), 4096),
+			  DSN_ERR_XOR_FORMAT) << c.what;
+	Bytes big(DYNSNAP_XOR_MAX_ENCODED(64) + 1, 0);
+	EXPECT_EQ(dynsnap_xor_validate(big.data(), big.size(), 64), DSN_ERR_XOR_FORMAT);
+}
+
 } // namespace

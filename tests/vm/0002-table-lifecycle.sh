@@ -18,7 +18,7 @@ slow=$(dsn_devt "$DYNSNAP_SLOW")
 log "format a new store"
 mark=$(dsn_kmsg_mark)
 dsn_create dsn "0 $len dynsnap $DYNSNAP_ORIGIN $DYNSNAP_FAST $DYNSNAP_SLOW 128"
-dsn_kmsg_since "$mark" | grep -q "dynsnap: formatted new store" ||
+dsn_kmsg_since "$mark" | grep -q "dynsnap: .*: formatted new store" ||
 	die "no 'formatted new store' line in the kernel log"
 
 log "table prints back"
@@ -55,10 +55,17 @@ dmsetup resume dsn
 gen2=$(dsn_status_field dsn 7)
 [ "$gen2" -gt "$gen1" ] || die "generation did not grow on suspend ($gen1 -> $gen2)"
 
-log "live reload with the same table keeps the store"
+log "live reload shares the store: the old table's last commit is seen"
 dmsetup reload dsn --table "0 $len dynsnap $DYNSNAP_ORIGIN $DYNSNAP_FAST $DYNSNAP_SLOW 128"
 dmsetup resume dsn
 assert_eq "$(dsn_sb_bytes "$DYNSNAP_FAST" | cut -c65-96)" "${fast_sb:64:32}" "UUID after reload"
+assert_eq "$(dsn_status_field dsn 7)" "$((gen2 + 1))" "generation after reload"
+gen2=$(dsn_status_field dsn 7)
+
+log "a reload that changes the geometry of a live store is refused"
+expect_fail "reload with another sub-block size" dmsetup reload dsn --table \
+	"0 $len dynsnap $DYNSNAP_ORIGIN $DYNSNAP_FAST $DYNSNAP_SLOW 128 2 sub_block_sectors 16"
+dmsetup clear dsn
 
 log "remove and create again: no reformat"
 dsn_remove dsn

@@ -121,6 +121,23 @@ expect_table_error "fast and slow from different stores" \
 	"0 $len dynsnap $O $F $S 128"
 dsn_remove dsn_other_fast
 
+log "one store, one dm device"
+dsn_wipe_tiers
+dsn_create dsn "0 $len dynsnap $O $F $S 128"
+dmsetup create dsn_twin --table "0 65536 linear $O $((len - 65536))"
+dmsetup mknodes dsn_twin
+expect_table_error "a second dm device on the same fast device" \
+	"fast device holds the store of another dynsnap device" \
+	"0 65536 dynsnap /dev/mapper/dsn_twin $F $S 128"
+dsn_remove dsn_twin
+dsn_remove dsn
+
+log "a zeroed slow tier is never adopted by a store in use"
+wipe_dev "$S"
+expect_table_error "slow superblock lost" "slow device holds no superblock of this store" \
+	"0 $len dynsnap $O $F $S 128"
+assert_eq "$(dsn_sb_bytes "$S" | tr -d 0)" "" "slow device left as it was"
+
 log "damaged superblocks are refused, not reformatted"
 dsn_wipe_tiers
 dsn_create dsn "0 $len dynsnap $O $F - 128"
