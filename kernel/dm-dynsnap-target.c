@@ -277,7 +277,13 @@ static int dynsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		       dm_device_name(dm_table_get_md(ti->table)),
 		       dynsnap_md_uuid(dc->md));
 
-	dc->mode = cfg.read_only ? DSN_MODE_READ_ONLY : DSN_MODE_WRITE;
+	/* A reload onto a store whose metadata failed stays failed. */
+	if (cfg.read_only)
+		dc->mode = DSN_MODE_READ_ONLY;
+	else if (dynsnap_md_failed(dc->md))
+		dc->mode = DSN_MODE_FAIL;
+	else
+		dc->mode = DSN_MODE_WRITE;
 
 	/* Flushes, discards and write-zeroes reach the origin once each. */
 	ti->num_flush_bios = 1;
