@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "param_name.h"
 #include "dynsnap_record.h"
 
 namespace {
@@ -222,12 +223,6 @@ const Edit kEdits[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(All, RecordEdit, ::testing::ValuesIn(kEdits),
-			 [](const ::testing::TestParamInfo<Edit> &info) {
-				 std::string name = info.param.what;
-				 for (char &c : name)
-					 if (!isalnum((unsigned char)c))
-						 c = '_';
-				 return name;
-			 });
+			 dynsnap::test::NameFromWhat());
 
 } // namespace

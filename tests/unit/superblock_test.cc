@@ -11,6 +11,7 @@
 #include <iterator>
 #include <vector>
 
+#include "param_name.h"
 #include "dynsnap_format.h"
 
 namespace {
@@ -336,13 +337,7 @@ const Edit kEdits[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(All, SuperblockEdit, ::testing::ValuesIn(kEdits),
-			 [](const ::testing::TestParamInfo<Edit> &info) {
-				 std::string name = info.param.what;
-				 for (char &c : name)
-					 if (!isalnum((unsigned char)c))
-						 c = '_';
-				 return name;
-			 });
+			 dynsnap::test::NameFromWhat());
 
 TEST(Superblock, SlowFieldsMustBeZeroWithoutSlowTier)
 {

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
-dsn_require_disks
-dynsnap_load
-dsn_wipe_tiers
+dsn_setup
 
 len=$(dsn_len 128)
 origin=$(dsn_devt "$DYNSNAP_ORIGIN")

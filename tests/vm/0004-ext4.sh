@@ -5,9 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
-dsn_require_disks
-dynsnap_load
-dsn_wipe_tiers
+dsn_setup
 len=$(dsn_len 128)
 table="0 $len dynsnap $DYNSNAP_ORIGIN $DYNSNAP_FAST $DYNSNAP_SLOW 128"
 dsn_create dsn "$table"

@@ -5,9 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
-dsn_require_disks
-dynsnap_load
-dsn_wipe_tiers
+dsn_setup
 O=$DYNSNAP_ORIGIN F=$DYNSNAP_FAST S=$DYNSNAP_SLOW
 len=$(dsn_len 128)
 

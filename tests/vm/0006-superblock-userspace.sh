@@ -7,9 +7,7 @@
 
 dump=$DYNSNAP_BUILD/userspace/dynsnap-dump
 [ -x "$dump" ] || die "$dump not built (cmake --build build)"
-dsn_require_disks
-dynsnap_load
-dsn_wipe_tiers
+dsn_setup
 len=$(dsn_len 128)
 table="0 $len dynsnap $DYNSNAP_ORIGIN $DYNSNAP_FAST $DYNSNAP_SLOW 128 2 sub_block_sectors 16"
 

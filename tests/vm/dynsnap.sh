@@ -22,6 +22,14 @@ dsn_require_disks() {
 	done
 }
 
+# dsn_setup: how most tests start: skip without the test disks, load the
+# module, and zero both tiers so that the next table formats a new store.
+dsn_setup() {
+	dsn_require_disks
+	dynsnap_load
+	dsn_wipe_tiers
+}
+
 # dsn_devt DEV: print DEV as major:minor, the way dm prints devices back.
 dsn_devt() {
 	local dev
