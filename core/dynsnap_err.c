@@ -61,6 +61,14 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_XOR_RANGE] = "sparse XOR delta reaches outside its block",
 	[DSN_ERR_VIEW_RANGE] = "delta reaches outside its block",
 	[DSN_ERR_VIEW_ORDER] = "deltas are not ordered newest epoch first",
+	[DSN_ERR_SEG_SHORT] = "segment header truncated",
+	[DSN_ERR_SEG_MAGIC] = "segment header magic mismatch",
+	[DSN_ERR_SEG_CSUM] = "segment header checksum mismatch",
+	[DSN_ERR_SEG_VERSION] = "unsupported segment version",
+	[DSN_ERR_SEG_TIER] = "segment header names an invalid tier",
+	[DSN_ERR_SEG_RESERVED] = "segment header has unknown flags or reserved bits",
+	[DSN_ERR_SEG_OTHER_STORE] = "segment belongs to another store",
+	[DSN_ERR_LOG_END] = "end of the delta log",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)

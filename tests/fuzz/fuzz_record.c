@@ -5,10 +5,13 @@
  *  - decoding never reads past the buffer and never crashes;
  *  - a record that decodes re-encodes to the same header bytes;
  *  - a valid XOR delta, applied to zeroes and re-encoded, gives back exactly
- *    the same bytes (only canonical encodings are valid).
+ *    the same bytes (only canonical encodings are valid);
+ *  - replaying the input as a delta log moves forward, stays inside the
+ *    buffer and yields strictly consecutive sequence numbers.
  */
 #include <stdlib.h>
 
+#include "dynsnap_log.h"
 #include "dynsnap_record.h"
 #include "dynsnap_xor.h"
 
@@ -46,6 +49,21 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			abort();
 		if (h.level == DYNSNAP_LEVEL_BIT && !h.codec)
 			check_xor(payload, h.stored_length, h.length);
+	}
+
+	/* The same bytes as a log, starting from the first record's sequence. */
+	if (size >= DYNSNAP_REC_HEADER_SIZE) {
+		size_t pos = 0, before;
+		u64 seq = dsn_get_le64(data + 16);
+
+		for (;;) {
+			before = pos;
+			if (dynsnap_log_next(data, size, &pos, seq, &h, &payload))
+				break;
+			if (pos <= before || pos > size || h.sequence != seq)
+				abort();
+			seq++;
+		}
 	}
 
 	/* The same bytes as a bare XOR delta for a block of 512..64 KiB. */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dynsnap delta logs: how records lie in a tier's delta area.
+ *
+ * The delta area is cut into segments. A segment starts with a 4 KiB block
+ * holding its header; records follow, packed, in batches. Each batch is
+ * written with one FUA write and padded with zeroes to a sector boundary,
+ * so the next batch starts on one.
+ *
+ * Record sequence numbers increase by exactly one along a tier's log. A
+ * replay therefore stops at the first record that is missing, torn, damaged
+ * or left over from an older use of the segment, and every record before it
+ * was durable before any origin write that depended on it.
+ *
+ * Pure functions on caller-owned buffers; callable from any context.
+ */
+#ifndef DYNSNAP_LOG_H
+#define DYNSNAP_LOG_H
+
+#include "dynsnap_record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DYNSNAP_SEG_MAGIC		0x47534e44U	/* "DNSG" */
+#define DYNSNAP_SEG_VERSION		1U
+#define DYNSNAP_SEG_HEADER_SIZE		4096U	/* the segment's first block */
+#define DYNSNAP_SEG_HEADER_USED		64U
+#define DYNSNAP_SEG_CSUM_XOR		0x1f3e5d7cU
+
+/* On-disk segment header; the rest of its 4 KiB block is zero. */
+struct dynsnap_disk_segment_header {
+	__le32 csum;		/* crc32c(block[4..4096)) ^ XOR */
+	__le32 magic;
+	__le16 version;
+	__le16 tier;		/* enum dynsnap_tier */
+	__le32 flags;		/* none defined: must be zero */
+	__le64 segment_seq;	/* per tier, increases with every opening */
+	__le64 first_record_seq;	/* sequence of the first record here */
+	__u8 uuid[16];		/* the store's UUID */
+	__le64 reserved[2];
+} __packed;
+
+struct dynsnap_segment_header {
+	u32 tier;
+	u64 segment_seq;
+	u64 first_record_seq;
+	u8 uuid[DYNSNAP_UUID_SIZE];
+};
+
+/* Encode @h into @buf (DYNSNAP_SEG_HEADER_SIZE bytes, fully written). */
+void dynsnap_segment_encode(const struct dynsnap_segment_header *h, u8 *buf);
+
+/*
+ * Decode and validate the segment header block at @buf: magic, checksum,
+ * version, tier, flags, reserved space, and that it belongs to the store
+ * @uuid. DSN_ERR_SEG_* on failure.
+ */
+enum dynsnap_err dynsnap_segment_decode(const u8 *buf, size_t len,
+					const u8 uuid[DYNSNAP_UUID_SIZE],
+					struct dynsnap_segment_header *h);
+
+/* Bytes a batch of @bytes occupies on disk: padded to a whole sector. */
+static inline size_t dynsnap_log_padded(size_t bytes)
+{
+	return (bytes + DYNSNAP_SECTOR_SIZE - 1) & ~(size_t)(DYNSNAP_SECTOR_SIZE - 1);
+}
+
+/*
+ * Next record of a log being replayed. @buf holds @len bytes of a segment
+ * after its header block; *@pos is where to look (0 at first) and moves
+ * past the record. A record must carry sequence @expected_seq. A batch's
+ * zero padding is skipped by looking once more at the next sector
+ * boundary. Returns DSN_OK with the record in *@h and *@payload, or
+ * DSN_ERR_LOG_END where the log ends (the record at *@pos is absent,
+ * damaged or out of sequence).
+ */
+enum dynsnap_err dynsnap_log_next(const u8 *buf, size_t len, size_t *pos,
+				  u64 expected_seq,
+				  struct dynsnap_record_header *h,
+				  const u8 **payload);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DYNSNAP_LOG_H */
