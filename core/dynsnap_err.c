@@ -69,6 +69,17 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_SEG_RESERVED] = "segment header has unknown flags or reserved bits",
 	[DSN_ERR_SEG_OTHER_STORE] = "segment belongs to another store",
 	[DSN_ERR_LOG_END] = "end of the delta log",
+	[DSN_ERR_SEG_NEXT] =
+		"segment header names no valid next segment (zero or not 4 KiB aligned)",
+	[DSN_ERR_CTL_TYPE] = "control record has an unknown type",
+	[DSN_ERR_CTL_SHORT] = "control record payload truncated",
+	[DSN_ERR_CTL_RESERVED] =
+		"control record has unknown flags or reserved bits",
+	[DSN_ERR_CTL_ZERO] = "control record has a zero snapshot id or epoch",
+	[DSN_ERR_CTL_NAME] =
+		"invalid snapshot name: 1 to 64 of A-Z a-z 0-9 . _ : @ + -, not starting with -",
+	[DSN_ERR_CTL_RANGE] =
+		"control record region range is empty or wraps",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)

@@ -13,6 +13,8 @@ static_assert(SEG_OFF(flags) == 12, "flags offset");
 static_assert(SEG_OFF(segment_seq) == 16, "segment_seq offset");
 static_assert(SEG_OFF(first_record_seq) == 24, "first_record_seq offset");
 static_assert(SEG_OFF(uuid) == 32, "uuid offset");
+static_assert(SEG_OFF(next_segment) == 48, "next_segment offset");
+static_assert(SEG_OFF(reserved) == 56, "reserved offset");
 static_assert(sizeof(struct dynsnap_disk_segment_header) ==
 	      DYNSNAP_SEG_HEADER_USED, "segment header size");
 
@@ -32,6 +34,7 @@ void dynsnap_segment_encode(const struct dynsnap_segment_header *h, u8 *buf)
 	dsn_put_le64(buf + SEG_OFF(segment_seq), h->segment_seq);
 	dsn_put_le64(buf + SEG_OFF(first_record_seq), h->first_record_seq);
 	memcpy(buf + SEG_OFF(uuid), h->uuid, DYNSNAP_UUID_SIZE);
+	dsn_put_le64(buf + SEG_OFF(next_segment), h->next_segment);
 	dsn_put_le32(buf + SEG_OFF(csum), seg_checksum(buf));
 }
 
@@ -60,6 +63,14 @@ enum dynsnap_err dynsnap_segment_decode(const u8 *buf, size_t len,
 		return DSN_ERR_SEG_OTHER_STORE;
 	h->segment_seq = dsn_get_le64(buf + SEG_OFF(segment_seq));
 	h->first_record_seq = dsn_get_le64(buf + SEG_OFF(first_record_seq));
+	/*
+	 * Sector 0 holds the superblock, so it is never a segment, and
+	 * segments start on 4 KiB boundaries.
+	 */
+	h->next_segment = dsn_get_le64(buf + SEG_OFF(next_segment));
+	if (!h->next_segment ||
+	    h->next_segment & (DYNSNAP_SEG_HEADER_SIZE / DYNSNAP_SECTOR_SIZE - 1))
+		return DSN_ERR_SEG_NEXT;
 	return DSN_OK;
 }
 

@@ -5,7 +5,10 @@
  * The delta area is cut into segments. A segment starts with a 4 KiB block
  * holding its header; records follow, packed, in batches. Each batch is
  * written with one FUA write and padded with zeroes to a sector boundary,
- * so the next batch starts on one.
+ * so the next batch starts on one. The segments of a log form a chain: the
+ * writer reserves a segment's successor when it opens the segment and
+ * records it in the header, so a replay follows the log from segment to
+ * segment without scanning the whole area.
  *
  * Record sequence numbers increase by exactly one along a tier's log. A
  * replay therefore stops at the first record that is missing, torn, damaged
@@ -28,6 +31,11 @@ extern "C" {
 #define DYNSNAP_SEG_HEADER_SIZE		4096U	/* the segment's first block */
 #define DYNSNAP_SEG_HEADER_USED		64U
 #define DYNSNAP_SEG_CSUM_XOR		0x1f3e5d7cU
+/*
+ * 4 MiB segments: large enough that the header block and the chain cost
+ * little, small enough that a mostly dead segment is cheap to copy out.
+ */
+#define DYNSNAP_SEG_SECTORS		8192U
 
 /* On-disk segment header; the rest of its 4 KiB block is zero. */
 struct dynsnap_disk_segment_header {
@@ -39,7 +47,8 @@ struct dynsnap_disk_segment_header {
 	__le64 segment_seq;	/* per tier, increases with every opening */
 	__le64 first_record_seq;	/* sequence of the first record here */
 	__u8 uuid[16];		/* the store's UUID */
-	__le64 reserved[2];
+	__le64 next_segment;	/* its tier device's sector of the next segment */
+	__le64 reserved;	/* must be zero */
 } __packed;
 
 struct dynsnap_segment_header {
@@ -47,6 +56,7 @@ struct dynsnap_segment_header {
 	u64 segment_seq;
 	u64 first_record_seq;
 	u8 uuid[DYNSNAP_UUID_SIZE];
+	u64 next_segment;
 };
 
 /* Encode @h into @buf (DYNSNAP_SEG_HEADER_SIZE bytes, fully written). */
@@ -54,8 +64,9 @@ void dynsnap_segment_encode(const struct dynsnap_segment_header *h, u8 *buf);
 
 /*
  * Decode and validate the segment header block at @buf: magic, checksum,
- * version, tier, flags, reserved space, and that it belongs to the store
- * @uuid. DSN_ERR_SEG_* on failure.
+ * version, tier, flags, reserved space, that it belongs to the store @uuid,
+ * and that it names a next segment (non-zero, 4 KiB aligned). DSN_ERR_SEG_*
+ * on failure.
  */
 enum dynsnap_err dynsnap_segment_decode(const u8 *buf, size_t len,
 					const u8 uuid[DYNSNAP_UUID_SIZE],

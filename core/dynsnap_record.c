@@ -4,7 +4,8 @@
  * validator every reader of the delta store goes through.
  */
 #include "dynsnap_record.h"
-#include "dynsnap_xor.h"
+#include "dynsnap_control.h"
+#include "dynsnap_undo.h"
 
 #define REC_OFF(field) offsetof(struct dynsnap_disk_record_header, field)
 
@@ -39,6 +40,20 @@ void dynsnap_record_init(struct dynsnap_record_header *h,
 	h->epoch = epoch;
 	h->location = location;
 	h->length = length;
+}
+
+void dynsnap_record_init_control(struct dynsnap_record_header *h,
+				 enum dynsnap_control_type type, u64 sequence,
+				 u64 epoch, u32 payload_len)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = DYNSNAP_REC_MAGIC;
+	h->version = DYNSNAP_REC_VERSION;
+	h->level = type;
+	h->flags = DYNSNAP_REC_FLAG_CONTROL;
+	h->sequence = sequence;
+	h->epoch = epoch;
+	h->stored_length = payload_len;
 }
 
 static u32 record_checksum(const u8 *buf, const u8 *payload, u32 stored_length)
@@ -93,9 +108,49 @@ static bool codec_known(u32 codec)
 		crypt == DYNSNAP_CODEC_CRYPT_AES_GCM);
 }
 
+/* Control records carry no volume data and are never compressed. */
+static enum dynsnap_err check_control(const struct dynsnap_record_header *h)
+{
+	u32 size = dynsnap_ctl_payload_size(h->level);
+
+	if (!size)
+		return DSN_ERR_CTL_TYPE;
+	if (h->location || h->length)
+		return DSN_ERR_REC_LENGTH;
+	if (h->codec)
+		return DSN_ERR_REC_CODEC;
+	if (h->stored_length != size)
+		return DSN_ERR_REC_STORED_LENGTH;
+	return DSN_OK;
+}
+
+static enum dynsnap_err check_delta(const struct dynsnap_record_header *h)
+{
+	if (h->level >= DYNSNAP_LEVEL__COUNT)
+		return DSN_ERR_REC_LEVEL;
+	if (!codec_known(h->codec))
+		return DSN_ERR_REC_CODEC;
+	if (!h->length || h->length > DYNSNAP_REC_MAX_LENGTH ||
+	    h->length & (DYNSNAP_SECTOR_SIZE - 1) ||
+	    h->location > ~0ULL - (h->length >> DYNSNAP_SECTOR_SHIFT))
+		return DSN_ERR_REC_LENGTH;
+	if (!h->stored_length || h->stored_length > max_stored(h))
+		return DSN_ERR_REC_STORED_LENGTH;
+	if ((h->codec & DYNSNAP_CODEC_CRYPT_MASK) != DYNSNAP_CODEC_CRYPT_NONE &&
+	    h->stored_length <= DYNSNAP_REC_TAG_SIZE)
+		return DSN_ERR_REC_STORED_LENGTH;
+	/* Raw block and sub-block payloads are exactly the old bytes. */
+	if ((h->codec & DYNSNAP_CODEC_COMP_MASK) == DYNSNAP_CODEC_COMP_NONE &&
+	    h->level != DYNSNAP_LEVEL_BIT && h->stored_length != max_stored(h))
+		return DSN_ERR_REC_STORED_LENGTH;
+	return DSN_OK;
+}
+
 enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 					      struct dynsnap_record_header *h)
 {
+	enum dynsnap_err e;
+
 	if (!buf || len < DYNSNAP_REC_HEADER_SIZE)
 		return DSN_ERR_REC_SHORT;
 
@@ -106,35 +161,22 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 	h->version = dsn_get_le16(buf + REC_OFF(version));
 	if (h->version != DYNSNAP_REC_VERSION)
 		return DSN_ERR_REC_VERSION;
-	h->level = buf[REC_OFF(level)];
-	if (h->level >= DYNSNAP_LEVEL__COUNT)
-		return DSN_ERR_REC_LEVEL;
-	h->codec = buf[REC_OFF(codec)];
-	if (!codec_known(h->codec))
-		return DSN_ERR_REC_CODEC;
+	/* The flags say how to read the level byte, so they come first. */
 	h->flags = dsn_get_le32(buf + REC_OFF(flags));
-	if (h->flags || dsn_get_le32(buf + REC_OFF(reserved)))
+	if ((h->flags & ~DYNSNAP_REC_FLAG_CONTROL) ||
+	    dsn_get_le32(buf + REC_OFF(reserved)))
 		return DSN_ERR_REC_FLAGS;
 
+	h->level = buf[REC_OFF(level)];
+	h->codec = buf[REC_OFF(codec)];
 	h->sequence = dsn_get_le64(buf + REC_OFF(sequence));
 	h->epoch = dsn_get_le64(buf + REC_OFF(epoch));
 	h->location = dsn_get_le64(buf + REC_OFF(location));
 	h->length = dsn_get_le32(buf + REC_OFF(length));
-	if (!h->length || h->length > DYNSNAP_REC_MAX_LENGTH ||
-	    h->length & (DYNSNAP_SECTOR_SIZE - 1) ||
-	    h->location > ~0ULL - (h->length >> DYNSNAP_SECTOR_SHIFT))
-		return DSN_ERR_REC_LENGTH;
-
 	h->stored_length = dsn_get_le32(buf + REC_OFF(stored_length));
-	if (!h->stored_length || h->stored_length > max_stored(h))
-		return DSN_ERR_REC_STORED_LENGTH;
-	if ((h->codec & DYNSNAP_CODEC_CRYPT_MASK) != DYNSNAP_CODEC_CRYPT_NONE &&
-	    h->stored_length <= DYNSNAP_REC_TAG_SIZE)
-		return DSN_ERR_REC_STORED_LENGTH;
-	/* Raw block and sub-block payloads are exactly the old bytes. */
-	if ((h->codec & DYNSNAP_CODEC_COMP_MASK) == DYNSNAP_CODEC_COMP_NONE &&
-	    h->level != DYNSNAP_LEVEL_BIT && h->stored_length != max_stored(h))
-		return DSN_ERR_REC_STORED_LENGTH;
+	e = dynsnap_record_is_control(h) ? check_control(h) : check_delta(h);
+	if (e)
+		return e;
 
 	memcpy(h->nonce, buf + REC_OFF(nonce), DYNSNAP_REC_NONCE_SIZE);
 	if ((h->codec & DYNSNAP_CODEC_CRYPT_MASK) == DYNSNAP_CODEC_CRYPT_NONE &&
@@ -167,13 +209,18 @@ enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
 				  h->stored_length);
 	if (e)
 		return e;
-	/* A plain XOR payload can be checked here; coded ones once decoded. */
-	if (h->level == DYNSNAP_LEVEL_BIT && !h->codec) {
-		e = dynsnap_xor_validate(buf + DYNSNAP_REC_HEADER_SIZE,
-					 h->stored_length, h->length);
-		if (e)
-			return e;
-	}
+	/*
+	 * Plain bit-level (sparse undo) and control payloads can be checked
+	 * here; coded ones once decoded.
+	 */
+	if (dynsnap_record_is_control(h))
+		e = dynsnap_ctl_validate(h->level, buf + DYNSNAP_REC_HEADER_SIZE,
+					 h->stored_length);
+	else if (h->level == DYNSNAP_LEVEL_BIT && !h->codec)
+		e = dynsnap_undo_validate(buf + DYNSNAP_REC_HEADER_SIZE,
+					  h->stored_length, h->length);
+	if (e)
+		return e;
 	*payload = buf + DYNSNAP_REC_HEADER_SIZE;
 	return DSN_OK;
 }
@@ -185,6 +232,8 @@ enum dynsnap_err dynsnap_record_check_geometry(const struct dynsnap_record_heade
 	u64 sectors = h->length >> DYNSNAP_SECTOR_SHIFT;
 	u64 block_mask = g->block_sectors - 1;
 
+	if (dynsnap_record_is_control(h))
+		return check_control(h);
 	if (h->location >= volume_sectors ||
 	    sectors > volume_sectors - h->location)
 		return DSN_ERR_REC_LENGTH;

@@ -13,6 +13,11 @@
  * been undone. A crc32c covers the header after its checksum field and the
  * stored payload, so any damaged byte is caught before a payload is used.
  *
+ * Control records (DYNSNAP_REC_FLAG_CONTROL) share the header and the log
+ * with delta records and journal snapshot operations instead: level holds
+ * the control type, location, length and codec are zero, and the payload is
+ * the fixed-size body of that type (dynsnap_control.h).
+ *
  * Pure functions on caller-owned buffers; callable from any context.
  */
 #ifndef DYNSNAP_RECORD_H
@@ -45,6 +50,17 @@ enum dynsnap_level {
 	DYNSNAP_LEVEL__COUNT
 };
 
+/* Header flags; a record has none (delta) or exactly CONTROL. */
+#define DYNSNAP_REC_FLAG_CONTROL	0x1U
+
+/* What a control record journals; its level byte. */
+enum dynsnap_control_type {
+	DYNSNAP_CTL_SNAP_CREATE = 1,
+	DYNSNAP_CTL_SNAP_DELETE = 2,
+	DYNSNAP_CTL_GRANULARITY = 3,
+	DYNSNAP_CTL__COUNT
+};
+
 /* Codec byte: compression in the low nibble, encryption in the high one. */
 #define DYNSNAP_CODEC_COMP_MASK		0x0fU
 #define DYNSNAP_CODEC_COMP_NONE		0x00U
@@ -59,10 +75,10 @@ struct dynsnap_disk_record_header {
 	__le32 csum;		/* crc32c(header[4..64) + payload) ^ XOR */
 	__le32 magic;
 	__le16 version;
-	__u8 level;		/* enum dynsnap_level */
+	__u8 level;		/* enum dynsnap_level, or dynsnap_control_type */
 	__u8 codec;		/* DYNSNAP_CODEC_* */
-	__le32 flags;		/* none defined: must be zero */
-	__le64 sequence;	/* store-wide, strictly increasing */
+	__le32 flags;		/* 0 or DYNSNAP_REC_FLAG_CONTROL */
+	__le64 sequence;	/* per tier log, one more than the record before */
 	__le64 epoch;		/* the epoch whose first overwrite this undoes */
 	__le64 location;	/* first volume sector covered */
 	__le32 length;		/* volume bytes covered, a multiple of 512 */
@@ -91,6 +107,19 @@ void dynsnap_record_init(struct dynsnap_record_header *h,
 			 u64 location, u32 length);
 
 /*
+ * Fill a header for a control record of @type whose payload is
+ * @payload_len bytes (dynsnap_ctl_payload_size(@type)).
+ */
+void dynsnap_record_init_control(struct dynsnap_record_header *h,
+				 enum dynsnap_control_type type, u64 sequence,
+				 u64 epoch, u32 payload_len);
+
+static inline bool dynsnap_record_is_control(const struct dynsnap_record_header *h)
+{
+	return h->flags & DYNSNAP_REC_FLAG_CONTROL;
+}
+
+/*
  * Serialise @h into @buf (DYNSNAP_REC_HEADER_SIZE bytes) and set the
  * checksum over the header and @payload (h->stored_length bytes), which the
  * caller places right after the header or anywhere else.
@@ -100,9 +129,11 @@ void dynsnap_record_encode(const struct dynsnap_record_header *h, u8 *buf,
 
 /*
  * Decode and validate the header at @buf (@len bytes available). Checks
- * magic, version, level, codec, flags, reserved fields and ranges. Does
- * not check the checksum, which needs the payload: see
- * dynsnap_record_verify(). Returns DSN_OK or a DSN_ERR_REC_* code.
+ * magic, version, level, codec, flags, reserved fields and ranges; for a
+ * control record its type, that it covers no volume data and is not coded,
+ * and that its payload has the type's size. Does not check the checksum,
+ * which needs the payload: see dynsnap_record_verify(). Returns DSN_OK, a
+ * DSN_ERR_REC_* code or DSN_ERR_CTL_TYPE.
  */
 enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 					      struct dynsnap_record_header *h);
@@ -118,7 +149,7 @@ enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
  * Decode a whole record laid out contiguously in @buf (@len bytes): header,
  * then payload. On success *@payload points into @buf. The one validator
  * every reader of the delta store goes through; a raw bit-level payload is
- * validated as a sparse XOR delta too.
+ * validated as a sparse XOR delta too, and a control payload as its type.
  */
 enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
 				       struct dynsnap_record_header *h,
@@ -127,7 +158,8 @@ enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
 /*
  * Does the record fit the store's geometry: inside the volume, inside one
  * block, a whole aligned block for block level, whole aligned sub-blocks
- * for sub-block level?
+ * for sub-block level? A control record covers no volume data: it fits
+ * when its header is a valid control header.
  */
 enum dynsnap_err dynsnap_record_check_geometry(const struct dynsnap_record_header *h,
 					       const struct dynsnap_geometry *g,

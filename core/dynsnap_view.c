@@ -3,7 +3,7 @@
  * Snapshot view reconstruction for one block.
  */
 #include "dynsnap_view.h"
-#include "dynsnap_xor.h"
+#include "dynsnap_undo.h"
 
 static enum dynsnap_err check_delta(const struct dynsnap_delta_ref *d,
 				    u32 block_bytes)
@@ -14,8 +14,8 @@ static enum dynsnap_err check_delta(const struct dynsnap_delta_ref *d,
 	    d->length > block_bytes - d->offset)
 		return DSN_ERR_VIEW_RANGE;
 	if (d->level == DYNSNAP_LEVEL_BIT)
-		return dynsnap_xor_validate(d->payload, d->payload_len,
-					    d->length);
+		return dynsnap_undo_validate(d->payload, d->payload_len,
+					     d->length);
 	if (!d->payload || d->payload_len != d->length)
 		return DSN_ERR_REC_STORED_LENGTH;
 	return DSN_OK;
@@ -41,8 +41,8 @@ enum dynsnap_err dynsnap_view_reconstruct(u8 *data, u32 block_bytes,
 		const struct dynsnap_delta_ref *d = &deltas[i];
 
 		if (d->level == DYNSNAP_LEVEL_BIT)
-			dynsnap_xor_apply(data + d->offset, d->length,
-					  d->payload, d->payload_len);
+			dynsnap_undo_apply(data + d->offset, d->length,
+					   d->payload, d->payload_len);
 		else
 			memcpy(data + d->offset, d->payload, d->length);
 	}

@@ -4,8 +4,9 @@
  * bytes and its undo deltas (see docs/design/snapshot-engine.md):
  *
  *   view(S) = current, then the deltas of every epoch e >= S.epoch applied
- *             newest epoch first; replace for block and sub-block deltas,
- *             XOR for bit deltas.
+ *             newest epoch first; each delta replaces the bytes it
+ *             holds (whole runs for block and sub-block deltas, the
+ *             changed runs of a sparse undo delta for bit deltas).
  *
  * Pure function on caller-owned buffers; callable from any context.
  */
@@ -31,7 +32,9 @@ struct dynsnap_delta_ref {
 /*
  * Turn @data (@block_bytes, the block's current content) into its content
  * as of the snapshot whose epoch is @snap_epoch. @deltas lists the block's
- * deltas sorted by epoch, newest first; deltas older than @snap_epoch are
+ * deltas sorted by epoch, newest first, and
+ * within an epoch newest record first (bit deltas of one epoch undo one
+ * write each, so their order matters); deltas older than @snap_epoch are
  * skipped. Everything is validated before anything is applied: on error
  * @data is unchanged.
  */

@@ -18,7 +18,11 @@ static inline bool dsn_table_writable(struct dm_target *ti)
 {
 	return dm_table_get_mode(ti->table) & BLK_OPEN_WRITE;
 }
+
+#define DSN_OPEN_READ BLK_OPEN_READ
 #else
+#define DSN_OPEN_READ FMODE_READ
+
 static inline bool dsn_table_writable(struct dm_target *ti)
 {
 	return dm_table_get_mode(ti->table) & FMODE_WRITE;

@@ -14,6 +14,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uuid.h>
 
+#include "dm-dynsnap-engine.h"
 #include "dm-dynsnap-metadata.h"
 
 #define DM_MSG_PREFIX "dynsnap-metadata"
@@ -37,6 +38,7 @@ struct dynsnap_metadata {
 	struct dynsnap_superblock sb;
 	spinlock_t usage_lock;		/* guards usage; never held over I/O */
 	struct dynsnap_md_usage usage;
+	struct dsn_engine *engine;
 	bool read_only;
 	bool failed;
 };
@@ -242,8 +244,33 @@ static int open_store(struct dynsnap_metadata *md,
 	return 0;
 }
 
+/* Bring the snapshot engine up: replays the delta logs. */
+static int start_engine(struct dynsnap_metadata *md,
+			const struct dynsnap_md_config *cfg, const char **error)
+{
+	struct dsn_engine_config ecfg = {
+		.origin_bdev = cfg->origin_bdev,
+		.fast_bdev = cfg->fast_bdev,
+		.slow_bdev = cfg->slow_bdev,
+		.sb = &md->sb,
+		.read_only = cfg->read_only,
+	};
+	char name[40];
+	struct dsn_engine *e;
+
+	snprintf(name, sizeof(name), "store %pUb", md->sb.uuid);
+	ecfg.name = name;
+	e = dsn_engine_create(&ecfg, error);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	md->engine = e;
+	return 0;
+}
+
 static void destroy(struct dynsnap_metadata *md)
 {
+	if (md->engine)
+		dsn_engine_destroy(md->engine);
 	if (md->slow_bufio)
 		dm_bufio_client_destroy(md->slow_bufio);
 	if (md->fast_bufio)
@@ -334,6 +361,9 @@ static struct dynsnap_metadata *open_new(const struct dynsnap_md_config *cfg,
 	r = open_store(md, cfg, formatted, error);
 	if (r)
 		goto bad;
+	r = start_engine(md, cfg, error);
+	if (r)
+		goto bad;
 
 	md->usage.fast_data_sectors = md->sb.layout.fast_data_sectors;
 	md->usage.slow_data_sectors = md->sb.layout.slow_data_sectors;
@@ -415,4 +445,25 @@ void dynsnap_md_get_usage(struct dynsnap_metadata *md,
 	spin_lock(&md->usage_lock);
 	*usage = md->usage;
 	spin_unlock(&md->usage_lock);
+}
+
+struct dsn_engine *dynsnap_md_engine(struct dynsnap_metadata *md)
+{
+	return md->engine;
+}
+
+struct dynsnap_metadata *dynsnap_md_find_owner(const void *owner)
+{
+	struct dynsnap_metadata *md;
+
+	mutex_lock(&registry_lock);
+	list_for_each_entry(md, &registry, registry_node) {
+		if (md->owner == owner) {
+			md->refs++;
+			mutex_unlock(&registry_lock);
+			return md;
+		}
+	}
+	mutex_unlock(&registry_lock);
+	return NULL;
 }

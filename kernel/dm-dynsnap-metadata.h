@@ -75,4 +75,13 @@ const u8 *dynsnap_md_uuid(struct dynsnap_metadata *md);
 void dynsnap_md_get_usage(struct dynsnap_metadata *md,
 			  struct dynsnap_md_usage *usage);
 
+/* The store's snapshot engine; lives as long as the handle. */
+struct dsn_engine *dynsnap_md_engine(struct dynsnap_metadata *md);
+
+/*
+ * Take a reference to the store owned by the dm device @owner, for a view
+ * of one of its snapshots. NULL when that device has no store open.
+ */
+struct dynsnap_metadata *dynsnap_md_find_owner(const void *owner);
+
 #endif /* DM_DYNSNAP_METADATA_H */

@@ -12,7 +12,9 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "../core/dynsnap_control.h"
 #include "compat.h"
+#include "dm-dynsnap-engine.h"
 #include "dm-dynsnap-metadata.h"
 
 #define DM_MSG_PREFIX "dynsnap"
@@ -39,6 +41,11 @@ struct dynsnap_c {
 	struct dynsnap_geometry geometry;
 	bool sub_block_given;		/* print back only what was given */
 	bool region_given;
+	bool level_given;
+	bool on_full_given;
+	enum dynsnap_level level;	/* default level of regions */
+	enum dsn_on_full on_full;
+	struct dsn_engine *engine;
 
 	enum dynsnap_mode mode;
 };
@@ -47,6 +54,14 @@ struct dynsnap_c {
 static void set_error(struct dm_target *ti, const char *msg)
 {
 	ti->error = (char *)msg;
+}
+
+/* The engine's status changed (space policy): tell userspace. */
+static void raise_event(void *context)
+{
+	struct dynsnap_c *dc = context;
+
+	dm_table_event(dc->ti->table);
 }
 
 /*
@@ -94,15 +109,39 @@ static int parse_block_sectors(struct dm_target *ti, const char *arg,
 	return 0;
 }
 
+static const char *const level_names[] = {
+	[DYNSNAP_LEVEL_BLOCK] = "block",
+	[DYNSNAP_LEVEL_SUB] = "sub",
+	[DYNSNAP_LEVEL_BIT] = "bit",
+};
+
+static const char *const on_full_names[] = {
+	[DSN_ON_FULL_ERROR] = "error",
+	[DSN_ON_FULL_DROP_OLDEST] = "drop_oldest",
+};
+
+static int parse_name(const char *arg, const char *const *names,
+		      unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; arg && i < count; i++)
+		if (!strcasecmp(arg, names[i]))
+			return i;
+	return -EINVAL;
+}
+
 /*
  * Feature group: <#args> followed by name/value pairs, in any order:
  *   sub_block_sectors <n>   size of a sub-block (power of two)
  *   region_sectors <n>      size of a statistics region (power of two)
+ *   granularity <level>     block, sub or bit: the default level
+ *   on_full <policy>        error or drop_oldest
  */
 static int parse_features(struct dm_arg_set *as, struct dynsnap_c *dc)
 {
 	static const struct dm_arg feature_count = {
-		0, 4, "invalid number of feature arguments"
+		0, 8, "invalid number of feature arguments"
 	};
 	static const struct dm_arg sub_block_arg = {
 		DYNSNAP_MIN_SUB_BLOCK_SECTORS, DYNSNAP_MAX_BLOCK_SECTORS,
@@ -140,12 +179,33 @@ static int parse_features(struct dm_arg_set *as, struct dynsnap_c *dc)
 					&dc->geometry.region_sectors,
 					&ti->error);
 			dc->region_given = true;
+		} else if (!strcasecmp(name, "granularity")) {
+			r = parse_name(dm_shift_arg(as), level_names,
+				       ARRAY_SIZE(level_names));
+			if (r < 0)
+				ti->error = "granularity must be block, sub or bit";
+			else
+				dc->level = r;
+			dc->level_given = true;
+		} else if (!strcasecmp(name, "on_full")) {
+			r = parse_name(dm_shift_arg(as), on_full_names,
+				       ARRAY_SIZE(on_full_names));
+			if (r < 0) {
+				ti->error = "on_full must be error or drop_oldest";
+			} else if (r == DSN_ON_FULL_DROP_OLDEST) {
+				/* Dropping frees nothing until segments are reclaimed. */
+				ti->error = "on_full drop_oldest is not available yet: use error";
+				r = -EINVAL;
+			} else {
+				dc->on_full = r;
+			}
+			dc->on_full_given = true;
 		} else {
 			ti->error = "unknown feature argument";
 			DMERR("unknown feature argument '%s'", name);
 			return -EINVAL;
 		}
-		if (r)
+		if (r < 0)
 			return -EINVAL;
 	}
 	return 0;
@@ -179,6 +239,8 @@ static void dynsnap_dtr(struct dm_target *ti)
 {
 	struct dynsnap_c *dc = ti->private;
 
+	if (dc->engine)
+		dsn_engine_detach(dc->engine, dc);
 	if (dc->md)
 		dynsnap_md_close(dc->md);
 	if (dc->slow)
@@ -216,6 +278,8 @@ static int dynsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	dc->ti = ti;
+	dc->level = DYNSNAP_LEVEL_SUB;
+	dc->on_full = DSN_ON_FULL_ERROR;
 	ti->private = dc;
 
 	r = parse_dev(ti, argv[0], &dc->origin, "cannot open origin device");
@@ -285,6 +349,13 @@ static int dynsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	else
 		dc->mode = DSN_MODE_WRITE;
 
+	dc->engine = dynsnap_md_engine(dc->md);
+
+	/* Each bio to the engine lies within one block. */
+	r = dm_set_target_max_io_len(ti, dc->geometry.block_sectors);
+	if (r)
+		goto bad;
+	ti->per_io_data_size = sizeof(struct dsn_io);
 	/* Flushes, discards and write-zeroes reach the origin once each. */
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
@@ -301,20 +372,41 @@ bad:
 static int dynsnap_map(struct dm_target *ti, struct bio *bio)
 {
 	struct dynsnap_c *dc = ti->private;
+	struct dsn_io *io = dm_per_bio_data(bio, sizeof(struct dsn_io));
+	u32 block = dc->geometry.block_sectors;
+	u64 sector;
+
+	io->engine = NULL;
+	bio_set_dev(bio, dc->origin->bdev);
+	if (!bio_sectors(bio))
+		return DM_MAPIO_REMAPPED;	/* an empty flush */
+
+	sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	bio->bi_iter.bi_sector = sector;
+	if (!op_is_write(bio_op(bio)))
+		return DM_MAPIO_REMAPPED;
 
 	/*
 	 * A read-only device can still be written by kernel users stacked on
 	 * it; without metadata updates such writes would go unprotected.
 	 */
-	if (unlikely(READ_ONCE(dc->mode) != DSN_MODE_WRITE) &&
-	    op_is_write(bio_op(bio)))
+	if (unlikely(READ_ONCE(dc->mode) != DSN_MODE_WRITE))
 		return DM_MAPIO_KILL;
 
-	bio_set_dev(bio, dc->origin->bdev);
-	if (bio_sectors(bio))
-		bio->bi_iter.bi_sector =
-			dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return DM_MAPIO_REMAPPED;
+	/* dm splits reads and writes at blocks, but not discards. */
+	if ((sector & (block - 1)) + bio_sectors(bio) > block)
+		dm_accept_partial_bio(bio, block - (sector & (block - 1)));
+	return dsn_map_write(dc->engine, io, bio, sector);
+}
+
+static int dynsnap_end_io(struct dm_target *ti, struct bio *bio,
+			  blk_status_t *error)
+{
+	struct dsn_io *io = dm_per_bio_data(bio, sizeof(struct dsn_io));
+
+	if (io->engine)
+		dsn_end_write(io);
+	return DM_ENDIO_DONE;
 }
 
 static void dynsnap_postsuspend(struct dm_target *ti)
@@ -332,6 +424,14 @@ static void dynsnap_postsuspend(struct dm_target *ti)
 	}
 }
 
+static void dynsnap_resume(struct dm_target *ti)
+{
+	struct dynsnap_c *dc = ti->private;
+
+	dsn_engine_configure(dc->engine, dc->level, dc->on_full, raise_event,
+			     dc);
+}
+
 static int dynsnap_iterate_devices(struct dm_target *ti,
 				   iterate_devices_callout_fn fn, void *data)
 {
@@ -345,7 +445,9 @@ static int dynsnap_iterate_devices(struct dm_target *ti,
 
 /*
  * INFO:  <mode> <snapshots> <fast_used>/<fast_total> <slow_used>/<slow_total>
- *        <delta_records> <checksum_errors> <generation>
+ *        <delta_records> <checksum_errors> <generation> <epoch>
+ *        <block_regions>/<sub_regions>/<bit_regions> <space> <space_events>
+ *        <delta_bytes>
  *   mode             write | read-only | fail
  *   snapshots        retained snapshots
  *   fast_*, slow_*   sectors of the delta areas in use / in all (0/0
@@ -353,6 +455,11 @@ static int dynsnap_iterate_devices(struct dm_target *ti,
  *   delta_records    undo delta records stored
  *   checksum_errors  records or metadata blocks that failed verification
  *   generation       metadata commits since format
+ *   epoch            the current epoch
+ *   *_regions        regions at each level in the current epoch
+ *   space            ok | full (a delta could not be stored)
+ *   space_events     writes refused or snapshots dropped for space
+ *   delta_bytes      bytes of delta records, headers included
  * New fields are only ever appended.
  *
  * TABLE: the constructor arguments, features only when they were given.
@@ -363,24 +470,31 @@ static void dynsnap_status(struct dm_target *ti, status_type_t type,
 {
 	struct dynsnap_c *dc = ti->private;
 	struct dynsnap_md_usage u;
+	struct dsn_counters c;
 	unsigned int sz = 0;
 	unsigned int nr_features;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
 		dynsnap_md_get_usage(dc->md, &u);
-		DMEMIT("%s %u %llu/%llu %llu/%llu %llu %llu %llu",
-		       mode_names[READ_ONCE(dc->mode)], 0U,
-		       u.fast_used_sectors, u.fast_data_sectors,
-		       u.slow_used_sectors, u.slow_data_sectors,
-		       u.delta_records, u.checksum_errors, u.generation);
+		dsn_engine_counters(dc->engine, &c);
+		DMEMIT("%s %llu %llu/%llu %llu/%llu %llu %llu %llu",
+		       mode_names[READ_ONCE(dc->mode)], c.snapshots,
+		       c.fast_used_sectors, c.fast_total_sectors,
+		       c.slow_used_sectors, c.slow_total_sectors,
+		       c.delta_records, c.checksum_errors, u.generation);
+		DMEMIT(" %llu %llu/%llu/%llu %s %llu %llu", c.epoch,
+		       c.regions[DYNSNAP_LEVEL_BLOCK], c.regions[DYNSNAP_LEVEL_SUB],
+		       c.regions[DYNSNAP_LEVEL_BIT], c.full ? "full" : "ok",
+		       c.space_events, c.delta_bytes);
 		break;
 
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s %s %u", dc->origin->name, dc->fast->name,
 		       dc->slow ? dc->slow->name : "-",
 		       dc->geometry.block_sectors);
-		nr_features = 2 * (dc->sub_block_given + dc->region_given);
+		nr_features = 2 * (dc->sub_block_given + dc->region_given +
+				   dc->level_given + dc->on_full_given);
 		if (nr_features)
 			DMEMIT(" %u", nr_features);
 		if (dc->sub_block_given)
@@ -389,6 +503,10 @@ static void dynsnap_status(struct dm_target *ti, status_type_t type,
 		if (dc->region_given)
 			DMEMIT(" region_sectors %u",
 			       dc->geometry.region_sectors);
+		if (dc->level_given)
+			DMEMIT(" granularity %s", level_names[dc->level]);
+		if (dc->on_full_given)
+			DMEMIT(" on_full %s", on_full_names[dc->on_full]);
 		break;
 
 	case STATUSTYPE_IMA:
@@ -399,35 +517,305 @@ static void dynsnap_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+static int parse_u64(const char *arg, u64 *v)
+{
+	return kstrtoull(arg, 10, v) ? -EINVAL : 0;
+}
+
+static int parse_u32(const char *arg, u32 *v)
+{
+	return kstrtou32(arg, 10, v) ? -EINVAL : 0;
+}
+
+/*
+ * snap_create <name>                 prints the new snapshot's id
+ * snap_delete <id>
+ * snap_list                          one line per snapshot
+ * set_granularity <level> <first_region> [<count>]
+ */
 static int dynsnap_message(struct dm_target *ti, unsigned int argc,
 			   char **argv, char *result, unsigned int maxlen)
 {
-	DMWARN("%s: unknown message '%s'",
-	       dm_device_name(dm_table_get_md(ti->table)),
-	       argc ? argv[0] : "");
+	struct dynsnap_c *dc = ti->private;
+	const char *dev = dm_device_name(dm_table_get_md(ti->table));
+	u32 first, count = 1;
+	int r = -EINVAL;
+	u64 id;
+
+	if (!argc)
+		goto unknown;
+
+	if (!strcasecmp(argv[0], "snap_list")) {
+		if (argc != 1)
+			goto usage;
+		return dsn_snap_list(dc->engine, result, maxlen);
+	}
+
+	if (READ_ONCE(dc->mode) != DSN_MODE_WRITE) {
+		DMWARN("%s: %s refused in %s mode", dev, argv[0],
+		       mode_names[READ_ONCE(dc->mode)]);
+		return -EROFS;
+	}
+
+	if (!strcasecmp(argv[0], "snap_create")) {
+		if (argc != 2)
+			goto usage;
+		r = dsn_snap_create(dc->engine, argv[1], &id);
+		if (r == -EINVAL)
+			DMWARN("%s: invalid snapshot name: use 1 to %u of A-Z a-z 0-9 . _ : @ + -",
+			       dev, DYNSNAP_SNAP_NAME_MAX);
+		else if (r == -EEXIST)
+			DMWARN("%s: a snapshot named '%s' exists", dev, argv[1]);
+		if (r)
+			goto failed;
+		scnprintf(result, maxlen, "%llu", id);
+		DMINFO("%s: snapshot %llu '%s' created", dev, id, argv[1]);
+		return 1;
+	}
+
+	if (!strcasecmp(argv[0], "snap_delete")) {
+		if (argc != 2 || parse_u64(argv[1], &id))
+			goto usage;
+		r = dsn_snap_delete(dc->engine, id);
+		if (r == -ENOENT)
+			DMWARN("%s: no snapshot %llu", dev, id);
+		else if (r == -EBUSY)
+			DMWARN("%s: snapshot %llu has an open view", dev, id);
+		if (r)
+			goto failed;
+		DMINFO("%s: snapshot %llu deleted", dev, id);
+		return 0;
+	}
+
+	if (!strcasecmp(argv[0], "set_granularity")) {
+		if ((argc != 3 && argc != 4) || parse_u32(argv[2], &first) ||
+		    (argc == 4 && parse_u32(argv[3], &count)))
+			goto usage;
+		r = parse_name(argv[1], level_names, ARRAY_SIZE(level_names));
+		if (r < 0)
+			goto usage;
+		r = dsn_set_granularity(dc->engine, r, first, count);
+		if (r == -ERANGE)
+			DMWARN("%s: regions %u+%u lie outside the volume", dev,
+			       first, count);
+		if (r)
+			goto failed;
+		return 0;
+	}
+
+unknown:
+	DMWARN("%s: unknown message '%s'", dev, argc ? argv[0] : "");
 	return -EINVAL;
+usage:
+	DMWARN("%s: usage: snap_create <name> | snap_delete <id> | snap_list | %s",
+	       dev, "set_granularity <block|sub|bit> <first_region> [<count>]");
+	return -EINVAL;
+failed:
+	if (r == -ENOSPC || r == -EIO)
+		DMERR("%s: %s failed: %d", dev, argv[0], r);
+	return r;
 }
 
 static struct target_type dynsnap_target = {
 	.name = "dynsnap",
-	.version = {0, 1, 0},
+	.version = {0, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = dynsnap_ctr,
 	.dtr = dynsnap_dtr,
 	.map = dynsnap_map,
+	.end_io = dynsnap_end_io,
 	.postsuspend = dynsnap_postsuspend,
+	.resume = dynsnap_resume,
 	.status = dynsnap_status,
 	.message = dynsnap_message,
 	.iterate_devices = dynsnap_iterate_devices,
 };
 
+/* ---- dynsnap-view: one snapshot as a read-only device ---- */
+
+struct dynsnap_view_c {
+	char *volume;			/* the dynsnap device, as given */
+	struct dm_dev *origin;		/* read for the current data */
+	struct dynsnap_metadata *md;
+	struct dsn_view *view;
+	u64 id;
+};
+
+static void view_dtr(struct dm_target *ti)
+{
+	struct dynsnap_view_c *vc = ti->private;
+
+	if (vc->view)
+		dsn_view_close(vc->view);
+	if (vc->origin)
+		dm_put_device(ti, vc->origin);
+	if (vc->md)
+		dynsnap_md_close(vc->md);
+	kfree(vc->volume);
+	kfree(vc);
+}
+
+/*
+ * The dynsnap device is named but not opened: a mounted filesystem holds
+ * it exclusively. The store is found through its device number, and the
+ * current data is read from the origin, which dm devices may share.
+ */
+static struct dynsnap_metadata *find_volume(const char *name)
+{
+	struct dynsnap_metadata *store = NULL;
+	struct mapped_device *md;
+	unsigned int major, minor;
+	dev_t dev;
+	char dummy;
+
+	if (sscanf(name, "%u:%u%c", &major, &minor, &dummy) == 2)
+		dev = MKDEV(major, minor);
+	else if (lookup_bdev(name, &dev))
+		return NULL;
+	md = dm_get_md(dev);
+	if (md) {
+		store = dynsnap_md_find_owner(md);
+		dm_put(md);
+	}
+	return store;
+}
+
+/* <dynsnap_dev> <snapshot_id> */
+static int view_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dynsnap_view_c *vc;
+	const char *error = NULL;
+	struct dsn_engine *e;
+	char origin[24];
+	dev_t odev;
+	int r;
+
+	if (argc != 2) {
+		ti->error = "usage: <dynsnap_dev> <snapshot_id>";
+		return -EINVAL;
+	}
+	vc = kzalloc(sizeof(*vc), GFP_KERNEL);
+	if (!vc) {
+		ti->error = "cannot allocate view context";
+		return -ENOMEM;
+	}
+	ti->private = vc;
+
+	if (kstrtoull(argv[1], 10, &vc->id)) {
+		ti->error = "invalid snapshot id: expected a number";
+		r = -EINVAL;
+		goto bad;
+	}
+	vc->volume = kstrdup(argv[0], GFP_KERNEL);
+	if (!vc->volume) {
+		ti->error = "cannot allocate view context";
+		r = -ENOMEM;
+		goto bad;
+	}
+	vc->md = find_volume(argv[0]);
+	if (!vc->md) {
+		ti->error = "device is not an active dynsnap device";
+		r = -EINVAL;
+		goto bad;
+	}
+	e = dynsnap_md_engine(vc->md);
+	if (ti->len > dsn_engine_volume_sectors(e)) {
+		ti->error = "view is longer than the volume";
+		r = -EINVAL;
+		goto bad;
+	}
+	odev = dsn_engine_origin_dev(e);
+	snprintf(origin, sizeof(origin), "%u:%u", MAJOR(odev), MINOR(odev));
+	r = dm_get_device(ti, origin, DSN_OPEN_READ, &vc->origin);
+	if (r) {
+		ti->error = "cannot open the volume's origin device";
+		goto bad;
+	}
+	vc->view = dsn_view_open(e, vc->id, vc->origin->bdev, &error);
+	if (IS_ERR(vc->view)) {
+		r = PTR_ERR(vc->view);
+		vc->view = NULL;
+		set_error(ti, error);
+		goto bad;
+	}
+	r = dm_set_target_max_io_len(ti, dsn_engine_block_sectors(e));
+	if (r)
+		goto bad;
+	ti->per_io_data_size = dsn_view_io_size();
+	return 0;
+
+bad:
+	view_dtr(ti);
+	return r;
+}
+
+static int view_map(struct dm_target *ti, struct bio *bio)
+{
+	struct dynsnap_view_c *vc = ti->private;
+
+	if (bio_op(bio) != REQ_OP_READ)
+		return DM_MAPIO_KILL;	/* a snapshot never changes */
+	dsn_view_read(vc->view, bio,
+		      dm_target_offset(ti, bio->bi_iter.bi_sector));
+	return DM_MAPIO_SUBMITTED;
+}
+
+/* INFO: <snapshot_id>. TABLE: the constructor arguments. */
+static void view_status(struct dm_target *ti, status_type_t type,
+			unsigned int status_flags, char *result,
+			unsigned int maxlen)
+{
+	struct dynsnap_view_c *vc = ti->private;
+	unsigned int sz = 0;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		DMEMIT("%llu", vc->id);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %llu", vc->volume, vc->id);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",snapshot=%llu;", vc->id);
+		break;
+	}
+}
+
+static int view_iterate_devices(struct dm_target *ti,
+				iterate_devices_callout_fn fn, void *data)
+{
+	struct dynsnap_view_c *vc = ti->private;
+
+	return fn(ti, vc->origin, 0, ti->len, data);
+}
+
+static struct target_type view_target = {
+	.name = "dynsnap-view",
+	.version = {0, 1, 0},
+	.module = THIS_MODULE,
+	.ctr = view_ctr,
+	.dtr = view_dtr,
+	.map = view_map,
+	.status = view_status,
+	.iterate_devices = view_iterate_devices,
+};
+
 static int __init dm_dynsnap_init(void)
 {
-	return dm_register_target(&dynsnap_target);
+	int r = dm_register_target(&dynsnap_target);
+
+	if (r)
+		return r;
+	r = dm_register_target(&view_target);
+	if (r)
+		dm_unregister_target(&dynsnap_target);
+	return r;
 }
 
 static void __exit dm_dynsnap_exit(void)
 {
+	dm_unregister_target(&view_target);
 	dm_unregister_target(&dynsnap_target);
 }
 

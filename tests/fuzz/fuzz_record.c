@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for delta record decoding and sparse XOR deltas.
- * Properties checked on every input:
+ * libFuzzer target for delta and control record decoding, segment headers
+ * and sparse XOR deltas. Properties checked on every input:
  *  - decoding never reads past the buffer and never crashes;
- *  - a record that decodes re-encodes to the same header bytes;
+ *  - a record that decodes re-encodes to the same header bytes, also once
+ *    its checksum is made to match, so the checks behind it are reached;
+ *  - a control payload that decodes re-encodes to the same bytes, with a
+ *    valid NUL-terminated name, and the record decoder agrees with it;
+ *  - a segment header that decodes (as given, or resealed) re-encodes to
+ *    the same 4 KiB and names a usable next segment;
  *  - a valid XOR delta, applied to zeroes and re-encoded, gives back exactly
  *    the same bytes (only canonical encodings are valid);
  *  - replaying the input as a delta log moves forward, stays inside the
@@ -11,14 +16,18 @@
  */
 #include <stdlib.h>
 
+#include "dynsnap_control.h"
 #include "dynsnap_log.h"
 #include "dynsnap_record.h"
 #include "dynsnap_xor.h"
 
 #define MAX_LEN 65536U
 
-static u8 data_buf[MAX_LEN];
-static u8 canon[DYNSNAP_XOR_MAX_ENCODED(MAX_LEN)];
+/* Room for the longest record, which a resealed input can describe. */
+static u8 data_buf[DYNSNAP_REC_MAX_LENGTH];
+static u8 canon[DYNSNAP_XOR_MAX_ENCODED(DYNSNAP_REC_MAX_LENGTH)];
+static u8 sealed[MAX_LEN + DYNSNAP_REC_HEADER_SIZE];
+static u8 segment[DYNSNAP_SEG_HEADER_SIZE];
 
 static void check_xor(const u8 *delta, size_t delta_len, u32 len)
 {
@@ -36,20 +45,139 @@ static void check_xor(const u8 *delta, size_t delta_len, u32 len)
 		abort();
 }
 
-int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+/* Decode @p as a control payload of @type; returns the decoder's verdict. */
+static enum dynsnap_err check_control(u32 type, const u8 *p, size_t len)
+{
+	static u8 again[DYNSNAP_CTL_SNAP_CREATE_SIZE];
+	struct dynsnap_ctl_snap_create create;
+	struct dynsnap_ctl_snap_delete del;
+	struct dynsnap_ctl_granularity gran;
+	enum dynsnap_err e;
+
+	switch (type) {
+	case DYNSNAP_CTL_SNAP_CREATE:
+		e = dynsnap_ctl_snap_create_decode(p, len, &create);
+		if (e)
+			break;
+		if (!create.id || !create.epoch ||
+		    strlen(create.name) != create.name_len ||
+		    !dynsnap_snap_name_valid(create.name, create.name_len))
+			abort();
+		dynsnap_ctl_snap_create_encode(&create, again);
+		break;
+	case DYNSNAP_CTL_SNAP_DELETE:
+		e = dynsnap_ctl_snap_delete_decode(p, len, &del);
+		if (e)
+			break;
+		if (!del.id)
+			abort();
+		dynsnap_ctl_snap_delete_encode(&del, again);
+		break;
+	case DYNSNAP_CTL_GRANULARITY:
+		e = dynsnap_ctl_granularity_decode(p, len, &gran);
+		if (e)
+			break;
+		if (!gran.epoch || !gran.count ||
+		    gran.first_region + gran.count < gran.first_region ||
+		    gran.level >= DYNSNAP_LEVEL__COUNT)
+			abort();
+		dynsnap_ctl_granularity_encode(&gran, again);
+		break;
+	default:
+		e = DSN_ERR_CTL_TYPE;
+		if (dynsnap_ctl_payload_size(type))
+			abort();
+	}
+	if (dynsnap_ctl_validate(type, p, len) != e)
+		abort();
+	if (!e && memcmp(again, p, dynsnap_ctl_payload_size(type)))
+		abort();
+	return e;
+}
+
+/* Everything a record that decodes must satisfy. */
+static void check_record(const u8 *buf, size_t len)
 {
 	struct dynsnap_record_header h;
 	u8 header[DYNSNAP_REC_HEADER_SIZE];
 	const u8 *payload;
-	u32 len;
 
-	if (dynsnap_record_decode(data, size, &h, &payload) == DSN_OK) {
-		dynsnap_record_encode(&h, header, payload);
-		if (memcmp(header, data, sizeof(header)))
+	if (dynsnap_record_decode(buf, len, &h, &payload))
+		return;
+	dynsnap_record_encode(&h, header, payload);
+	if (memcmp(header, buf, sizeof(header)))
+		abort();
+	if (dynsnap_record_is_control(&h)) {
+		if (h.location || h.length || h.codec ||
+		    h.stored_length != dynsnap_ctl_payload_size(h.level) ||
+		    check_control(h.level, payload, h.stored_length))
 			abort();
-		if (h.level == DYNSNAP_LEVEL_BIT && !h.codec)
-			check_xor(payload, h.stored_length, h.length);
+	} else if (h.level == DYNSNAP_LEVEL_BIT && !h.codec) {
+		check_xor(payload, h.stored_length, h.length);
 	}
+}
+
+/* The same bytes with the checksum the header and payload call for. */
+static void check_record_resealed(const u8 *data, size_t size)
+{
+	u32 stored, crc;
+
+	if (size < DYNSNAP_REC_HEADER_SIZE || size > sizeof(sealed))
+		return;
+	memcpy(sealed, data, size);
+	stored = dsn_get_le32(sealed + 44);
+	if (stored > size - DYNSNAP_REC_HEADER_SIZE)
+		return;
+	crc = dsn_crc32c(~0U, sealed + 4, DYNSNAP_REC_HEADER_SIZE - 4);
+	crc = dsn_crc32c(crc, sealed + DYNSNAP_REC_HEADER_SIZE, stored);
+	dsn_put_le32(sealed, crc ^ DYNSNAP_REC_CSUM_XOR);
+	check_record(sealed, size);
+}
+
+static void check_segment(const u8 *buf, size_t len)
+{
+	struct dynsnap_segment_header h;
+	static u8 again[DYNSNAP_SEG_HEADER_SIZE];
+
+	/* The store's identity is taken from the header itself. */
+	if (len < DYNSNAP_SEG_HEADER_SIZE ||
+	    dynsnap_segment_decode(buf, len, buf + 32, &h))
+		return;
+	if (!h.next_segment || h.next_segment % 8 ||
+	    (h.tier != DYNSNAP_TIER_FAST && h.tier != DYNSNAP_TIER_SLOW))
+		abort();
+	dynsnap_segment_encode(&h, again);
+	if (memcmp(again, buf, DYNSNAP_SEG_HEADER_SIZE))
+		abort();
+}
+
+/* A segment header block from the input, zero padded, checksum fixed. */
+static void check_segment_resealed(const u8 *data, size_t size)
+{
+	size_t n = size < sizeof(segment) ? size : sizeof(segment);
+
+	memset(segment, 0, sizeof(segment));
+	memcpy(segment, data, n);
+	dsn_put_le32(segment, dsn_crc32c(~0U, segment + 4, sizeof(segment) - 4) ^
+			      DYNSNAP_SEG_CSUM_XOR);
+	check_segment(segment, sizeof(segment));
+}
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct dynsnap_record_header h;
+	const u8 *payload;
+	u32 len, type;
+
+	check_record(data, size);
+	check_record_resealed(data, size);
+
+	/* The same bytes as a control payload of every type there is. */
+	for (type = 0; type <= DYNSNAP_CTL__COUNT; type++)
+		check_control(type, data, size);
+
+	check_segment(data, size);
+	check_segment_resealed(data, size);
 
 	/* The same bytes as a log, starting from the first record's sequence. */
 	if (size >= DYNSNAP_REC_HEADER_SIZE) {

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "dynsnap_control.h"
 #include "dynsnap_log.h"
 
 namespace {
@@ -24,6 +25,19 @@ void append(Bytes &log, uint64_t seq, uint32_t length = 1024)
 	log.resize(at + DYNSNAP_REC_HEADER_SIZE + length);
 	for (uint32_t i = 0; i < length; i++)
 		log[at + DYNSNAP_REC_HEADER_SIZE + i] = uint8_t(seq + i);
+	dynsnap_record_encode(&h, &log[at], &log[at + DYNSNAP_REC_HEADER_SIZE]);
+}
+
+// Append a SNAP_DELETE control record with sequence @seq to @log.
+void append_control(Bytes &log, uint64_t seq, uint64_t id)
+{
+	dynsnap_record_header h;
+	dynsnap_record_init_control(&h, DYNSNAP_CTL_SNAP_DELETE, seq, 3,
+				    DYNSNAP_CTL_SNAP_DELETE_SIZE);
+	dynsnap_ctl_snap_delete del{id};
+	size_t at = log.size();
+	log.resize(at + DYNSNAP_REC_HEADER_SIZE + DYNSNAP_CTL_SNAP_DELETE_SIZE);
+	dynsnap_ctl_snap_delete_encode(&del, &log[at + DYNSNAP_REC_HEADER_SIZE]);
 	dynsnap_record_encode(&h, &log[at], &log[at + DYNSNAP_REC_HEADER_SIZE]);
 }
 
@@ -58,7 +72,8 @@ std::vector<uint64_t> seqs(uint64_t first, uint64_t count)
 
 TEST(Segment, RoundTrip)
 {
-	dynsnap_segment_header in{DYNSNAP_TIER_SLOW, 42, 1000, {}}, out;
+	dynsnap_segment_header in{DYNSNAP_TIER_SLOW, 42, 1000, {}, 8 + 3 * DYNSNAP_SEG_SECTORS};
+	dynsnap_segment_header out;
 	memcpy(in.uuid, kUuid, sizeof(kUuid));
 	Bytes block(DYNSNAP_SEG_HEADER_SIZE, 0xee);
 	dynsnap_segment_encode(&in, block.data());
@@ -66,12 +81,16 @@ TEST(Segment, RoundTrip)
 	EXPECT_EQ(out.tier, (uint32_t)DYNSNAP_TIER_SLOW);
 	EXPECT_EQ(out.segment_seq, 42u);
 	EXPECT_EQ(out.first_record_seq, 1000u);
+	EXPECT_EQ(out.next_segment, 8u + 3 * DYNSNAP_SEG_SECTORS);
+	EXPECT_EQ(memcmp(out.uuid, kUuid, sizeof(kUuid)), 0);
 	EXPECT_EQ(std::string(block.begin() + 4, block.begin() + 8), "DNSG");
+	EXPECT_EQ(dsn_get_le64(&block[48]), 8u + 3 * DYNSNAP_SEG_SECTORS);
+	EXPECT_TRUE(dynsnap_is_zeroed(&block[56], DYNSNAP_SEG_HEADER_SIZE - 56));
 }
 
 TEST(Segment, RefusesDamageAndStrangers)
 {
-	dynsnap_segment_header in{DYNSNAP_TIER_FAST, 1, 1, {}}, out;
+	dynsnap_segment_header in{DYNSNAP_TIER_FAST, 1, 1, {}, 16}, out;
 	memcpy(in.uuid, kUuid, sizeof(kUuid));
 	Bytes good(DYNSNAP_SEG_HEADER_SIZE);
 	dynsnap_segment_encode(&in, good.data());
@@ -83,6 +102,7 @@ TEST(Segment, RefusesDamageAndStrangers)
 	b[4] = 'X';
 	EXPECT_EQ(dynsnap_segment_decode(b.data(), b.size(), kUuid, &out), DSN_ERR_SEG_MAGIC);
 	EXPECT_EQ(dynsnap_segment_decode(good.data(), 4095, kUuid, &out), DSN_ERR_SEG_SHORT);
+	EXPECT_EQ(dynsnap_segment_decode(nullptr, 0, kUuid, &out), DSN_ERR_SEG_SHORT);
 	uint8_t other[DYNSNAP_UUID_SIZE] = {9};
 	EXPECT_EQ(dynsnap_segment_decode(good.data(), good.size(), other, &out),
 		  DSN_ERR_SEG_OTHER_STORE);
@@ -90,6 +110,53 @@ TEST(Segment, RefusesDamageAndStrangers)
 	bad_tier.tier = 7;
 	dynsnap_segment_encode(&bad_tier, b.data());
 	EXPECT_EQ(dynsnap_segment_decode(b.data(), b.size(), kUuid, &out), DSN_ERR_SEG_TIER);
+}
+
+// Rewrite the checksum after an edit, as a writer with a bug would.
+void reseal_segment(Bytes &b)
+{
+	dsn_put_le32(&b[0], dsn_crc32c(~0U, &b[4], DYNSNAP_SEG_HEADER_SIZE - 4) ^
+			    DYNSNAP_SEG_CSUM_XOR);
+}
+
+TEST(Segment, ReservedSpaceMustBeZero)
+{
+	dynsnap_segment_header in{DYNSNAP_TIER_FAST, 1, 1, {}, 16}, out;
+	memcpy(in.uuid, kUuid, sizeof(kUuid));
+	Bytes good(DYNSNAP_SEG_HEADER_SIZE);
+	dynsnap_segment_encode(&in, good.data());
+	for (size_t at : {12, 56, 63, 64, 4095}) {
+		Bytes b = good;
+		b[at] = 1;
+		reseal_segment(b);
+		EXPECT_EQ(dynsnap_segment_decode(b.data(), b.size(), kUuid, &out),
+			  DSN_ERR_SEG_RESERVED) << at;
+	}
+}
+
+TEST(Segment, NextSegmentIsANonZeroAlignedSector)
+{
+	struct {
+		uint64_t next;
+		dynsnap_err want;
+	} cases[] = {
+		{0, DSN_ERR_SEG_NEXT},
+		{1, DSN_ERR_SEG_NEXT},
+		{4, DSN_ERR_SEG_NEXT},
+		{DYNSNAP_SEG_SECTORS + 7, DSN_ERR_SEG_NEXT},
+		{~0ull, DSN_ERR_SEG_NEXT},
+		{8, DSN_OK},
+		{DYNSNAP_SEG_SECTORS, DSN_OK},
+		{~0ull - 7, DSN_OK},
+	};
+	for (const auto &c : cases) {
+		dynsnap_segment_header in{DYNSNAP_TIER_FAST, 5, 9, {}, c.next}, out;
+		memcpy(in.uuid, kUuid, sizeof(kUuid));
+		Bytes b(DYNSNAP_SEG_HEADER_SIZE);
+		dynsnap_segment_encode(&in, b.data());
+		EXPECT_EQ(dynsnap_segment_decode(b.data(), b.size(), kUuid, &out), c.want)
+			<< c.next;
+	}
 }
 
 TEST(Log, ReplaysBatchesAcrossPadding)
@@ -104,6 +171,24 @@ TEST(Log, ReplaysBatchesAcrossPadding)
 	EXPECT_EQ(replay(log, 10), seqs(10, 4));
 	log.resize(log.size() + 8192, 0);	// the unwritten rest of the segment
 	EXPECT_EQ(replay(log, 10), seqs(10, 4));
+}
+
+TEST(Log, ControlRecordsShareTheSequence)
+{
+	Bytes log;
+	append(log, 20);
+	append_control(log, 21, 4);
+	pad(log);
+	append_control(log, 22, 5);
+	append(log, 23);
+	EXPECT_EQ(replay(log, 20), seqs(20, 4));
+
+	// A control record that decodes but names snapshot 0 ends the log.
+	Bytes bad;
+	append(bad, 20);
+	append_control(bad, 21, 0);
+	append(bad, 22);
+	EXPECT_EQ(replay(bad, 20), seqs(20, 1));
 }
 
 TEST(Log, StopsAtATornBatch)

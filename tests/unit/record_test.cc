@@ -207,7 +207,10 @@ const Edit kEdits[] = {
 	{"level 3", [](Bytes &r) { r[10] = 3; }, DSN_ERR_REC_LEVEL},
 	{"compression 3", [](Bytes &r) { r[11] = 3; }, DSN_ERR_REC_CODEC},
 	{"encryption 2", [](Bytes &r) { r[11] = 0x20; }, DSN_ERR_REC_CODEC},
-	{"flags", [](Bytes &r) { r[12] = 1; }, DSN_ERR_REC_FLAGS},
+	{"unknown flag", [](Bytes &r) { r[12] = 2; }, DSN_ERR_REC_FLAGS},
+	{"high flag", [](Bytes &r) { r[15] = 0x80; }, DSN_ERR_REC_FLAGS},
+	// The control flag makes level 1 a SNAP_CREATE, which covers no data.
+	{"control flag on a delta", [](Bytes &r) { r[12] = 1; }, DSN_ERR_REC_LENGTH},
 	{"reserved", [](Bytes &r) { r[63] = 1; }, DSN_ERR_REC_FLAGS},
 	{"nonce without encryption", [](Bytes &r) { r[50] = 1; }, DSN_ERR_REC_FLAGS},
 	{"length 0", [](Bytes &r) { dsn_put_le32(&r[40], 0); }, DSN_ERR_REC_LENGTH},

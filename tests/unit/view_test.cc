@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // Snapshot views on an in-memory fake volume. FakeVolume follows the rules
 // of the write path (SPEC section 4): preserve once per byte per epoch for
-// block and sub-block regions, a sparse XOR delta per write for bit
+// block and sub-block regions, a sparse undo delta per write for bit
 // regions, levels changing only at epoch boundaries, garbage collection on
 // delete. Every view rebuilt through dynsnap_view_reconstruct() must equal
 // the copy of the volume taken when its snapshot was created.
@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <random>
 #include <vector>
 
+#include "dynsnap_gc.h"
 #include "dynsnap_view.h"
-#include "dynsnap_xor.h"
+#include "dynsnap_undo.h"
 
 namespace {
 
@@ -68,7 +70,8 @@ public:
 		uint64_t snap_epoch = snaps_.at(id).epoch;
 		Bytes out = data_;
 		for (uint32_t b = 0; b < blocks(); b++) {
-			std::vector<Delta> sorted = deltas_[b];
+			// Newest first, also within an epoch.
+			std::vector<Delta> sorted(deltas_[b].rbegin(), deltas_[b].rend());
 			std::stable_sort(sorted.begin(), sorted.end(),
 					 [](const Delta &x, const Delta &y) { return x.epoch > y.epoch; });
 			std::vector<dynsnap_delta_ref> refs;
@@ -132,9 +135,9 @@ private:
 				}
 				break;
 			default: {
-				Bytes x(DYNSNAP_XOR_MAX_ENCODED(n));
-				// Undo direction: new ^ old.
-				x.resize(dynsnap_xor_encode(src, blk + in, n, x.data(), x.size()));
+				Bytes x(DYNSNAP_UNDO_MAX_ENCODED(n));
+				// The old bytes of what this write changes.
+				x.resize(dynsnap_undo_encode(blk + in, src, n, x.data(), x.size()));
 				deltas_[b].push_back({epoch_, DYNSNAP_LEVEL_BIT, in, n, x});
 				break;
 			}
@@ -149,33 +152,29 @@ private:
 		deltas_[b].push_back({epoch_, level, off, len, Bytes(old_bytes, old_bytes + len)});
 	}
 
-	// The rule of docs/design/snapshot-engine.md.
+	// The rule of docs/design/snapshot-engine.md, as the kernel applies it.
 	void collect_garbage()
 	{
+		std::vector<u64> retained;
+		for (const auto &s : snaps_)
+			retained.push_back(s.second.epoch);
+		std::sort(retained.begin(), retained.end());
 		for (auto &list : deltas_) {
+			// The rule reads newest first; the list is kept oldest first.
+			std::vector<Delta> rev(list.rbegin(), list.rend());
+			std::stable_sort(rev.begin(), rev.end(),
+					 [](const Delta &x, const Delta &y) { return x.epoch > y.epoch; });
+			std::vector<dynsnap_gc_delta> gc;
+			for (const Delta &d : rev)
+				gc.push_back({d.epoch, (uint32_t)d.level, d.offset, d.length});
+			std::unique_ptr<bool[]> dead(new bool[rev.size() + 1]);
+			dynsnap_gc_mark(gc.data(), gc.size(), retained.data(), retained.size(),
+					block_bytes_, sub_bytes_, dead.get());
 			std::vector<Delta> live;
-			for (const Delta &d : list) {
-				const Snap *t = nullptr;
-				for (const auto &s : snaps_)
-					if (s.second.epoch <= d.epoch &&
-					    (!t || s.second.epoch > t->epoch))
-						t = &s.second;
-				if (!t)
-					continue;
-				std::vector<bool> covered(d.length, false);
-				for (const Delta &o : list) {
-					if (o.level == DYNSNAP_LEVEL_BIT || o.epoch < t->epoch ||
-					    o.epoch >= d.epoch)
-						continue;
-					for (uint32_t i = 0; i < d.length; i++)
-						if (d.offset + i >= o.offset &&
-						    d.offset + i < o.offset + o.length)
-							covered[i] = true;
-				}
-				if (std::find(covered.begin(), covered.end(), false) != covered.end())
-					live.push_back(d);
-			}
-			list = live;
+			for (size_t i = 0; i < rev.size(); i++)
+				if (!dead[i])
+					live.push_back(rev[i]);
+			list.assign(live.rbegin(), live.rend());
 		}
 	}
 

@@ -107,3 +107,137 @@ expect_table_error() {
 dsn_sb_bytes() {
 	dd if="$1" bs=4096 count=1 iflag=direct status=none | od -An -tx1 -v | tr -d ' \n'
 }
+
+# ---------------------------------------------------------------------------
+# Snapshots: the message interface, views, and the test oracle.
+#
+#   dmsetup message DEV 0 snap_create NAME     prints the new snapshot's id
+#   dmsetup message DEV 0 snap_delete ID
+#   dmsetup message DEV 0 snap_list            "ID NAME CTIME EXCLUSIVE_BYTES" lines
+#   dmsetup message DEV 0 set_granularity block|sub|bit FIRST_REGION [COUNT]
+#   view table: "0 LEN dynsnap-view /dev/mapper/DEV ID"
+#
+# dsn-oracle (tests/tools/) writes deterministic random data and compares
+# devices with per-chunk reference sums; exit 0 equal, 1 different data,
+# 2 usage or I/O error, 3 EIO (every readable chunk matched), 4 ENOSPC.
+
+: "${DSN_ORACLE:=$DYNSNAP_BUILD/tests/tools/dsn-oracle}"
+
+# dsn_require_oracle: fail unless dsn-oracle is built.
+dsn_require_oracle() {
+	[ -x "$DSN_ORACLE" ] || die "$DSN_ORACLE not built (cmake --build build)"
+}
+
+# dsn_oracle ARGS...: run dsn-oracle.
+dsn_oracle() {
+	"$DSN_ORACLE" "$@"
+}
+
+# dsn_oracle_rc ARGS...: run dsn-oracle and print its exit code (its output
+# goes to stderr), for tests that expect a failure.
+dsn_oracle_rc() {
+	local rc=0
+	"$DSN_ORACLE" "$@" >&2 || rc=$?
+	echo "$rc"
+}
+
+# dsn_table_len NAME: the length in sectors of a dm device's table.
+dsn_table_len() {
+	dmsetup table "$1" | awk 'NR == 1 {print $2}'
+}
+
+# dsn_snap_create NAME SNAPNAME: create a snapshot of dm device NAME and
+# print its id.
+dsn_snap_create() {
+	local out id
+	out=$(dmsetup message "$1" 0 snap_create "$2") || die "snap_create $2 on $1 failed"
+	id=$(printf '%s' "$out" | tr -d '[:space:]')
+	[[ $id =~ ^[0-9]+$ ]] || die "snap_create $2 on $1 printed '$out', not an id"
+	echo "$id"
+}
+
+# dsn_snap_delete NAME ID: delete snapshot ID of dm device NAME.
+dsn_snap_delete() {
+	dmsetup message "$1" 0 snap_delete "$2" >/dev/null || die "snap_delete $2 on $1 failed"
+}
+
+# dsn_snap_list NAME: the snap_list lines of dm device NAME.
+dsn_snap_list() {
+	local out
+	out=$(dmsetup message "$1" 0 snap_list) || die "snap_list on $1 failed"
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
+
+# dsn_snap_ids NAME: the ids snap_list shows, one a line, ascending.
+dsn_snap_ids() {
+	local out
+	out=$(dsn_snap_list "$1") || exit 1
+	[ -z "$out" ] || printf '%s\n' "$out" | awk '{print $1}' | sort -n
+}
+
+# dsn_snap_count NAME: snapshots retained, from the status line (field 2).
+dsn_snap_count() {
+	dsn_status_field "$1" 2
+}
+
+# dsn_set_granularity NAME LEVEL FIRST_REGION [COUNT]: level of regions
+# from the next snapshot on.
+dsn_set_granularity() {
+	local dev=$1
+	shift
+	dmsetup message "$dev" 0 set_granularity "$@" >/dev/null ||
+		die "set_granularity $* on $dev failed"
+}
+
+# dsn_view_create VIEW NAME ID: a read-only view of snapshot ID of dm device
+# NAME, as /dev/mapper/VIEW.
+dsn_view_create() {
+	dsn_create "$1" "0 $(dsn_table_len "$2") dynsnap-view /dev/mapper/$2 $3"
+}
+
+# dsn_reference DEV FILE: save DEV's per-chunk sums in FILE.
+dsn_reference() {
+	dsn_oracle sums "$1" -o "$2" || die "dsn-oracle sums $1 failed"
+}
+
+# dsn_compare DEV REF DESC: DEV must equal the reference REF.
+dsn_compare() {
+	local rc=0
+	dsn_oracle compare "$1" "$2" || rc=$?
+	[ "$rc" -eq 0 ] || die "$3: $1 does not match $2 (dsn-oracle compare exit $rc)"
+}
+
+# dsn_view_check NAME ID REF [VIEW]: create a view of snapshot ID, compare
+# it with REF, remove it; fails the test unless every byte matches.
+dsn_view_check() {
+	local dev=$1 id=$2 ref=$3 view=${4:-dsn_view} rc=0
+	dsn_view_create "$view" "$dev" "$id"
+	dsn_oracle compare "/dev/mapper/$view" "$ref" || rc=$?
+	dsn_remove "$view"
+	[ "$rc" -eq 0 ] ||
+		die "view of snapshot $id of $dev differs from its reference $ref (dsn-oracle compare exit $rc)"
+}
+
+# dsn_expect_no_view NAME ID DESC: a view of snapshot ID must be refused,
+# and no device left behind.
+dsn_expect_no_view() {
+	local len
+	len=$(dsn_table_len "$1")
+	if dmsetup create dsn_noview --table "0 $len dynsnap-view /dev/mapper/$1 $2" 2>/dev/null; then
+		dmsetup remove dsn_noview || true
+		die "$3: a view of snapshot '$2' of $1 was created"
+	fi
+	! dmsetup info dsn_noview >/dev/null 2>&1 || die "$3: dsn_noview left behind"
+	log "refused as expected: $3"
+}
+
+# dsn_events NAME: the dm event counter of NAME.
+dsn_events() {
+	dmsetup info -c --noheadings -o events "$1" | tr -d ' '
+}
+
+# dsn_region_levels NAME: regions at each level in the current epoch, as
+# BLOCK/SUB/BIT (status field 9, after generation and epoch).
+dsn_region_levels() {
+	dsn_status_field "$1" 9
+}

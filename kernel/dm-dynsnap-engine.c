@@ -1,0 +1,1517 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-dynsnap engine: the write path that preserves old data before it is
+ * overwritten, the in-memory index of undo deltas, snapshots and epochs,
+ * snapshot views, and the replay that rebuilds all of it at activation.
+ * docs/design/snapshot-engine.md explains the rules; the formats and the
+ * reconstruction arithmetic live in core/.
+ */
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/ktime.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/semaphore.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+
+#include "../core/dynsnap_control.h"
+#include "../core/dynsnap_gc.h"
+#include "../core/dynsnap_view.h"
+#include "../core/dynsnap_undo.h"
+#include "dm-dynsnap-engine.h"
+#include "dm-dynsnap-log.h"
+
+#define DM_MSG_PREFIX "dynsnap"
+
+/* Region level that follows the table's default. */
+#define LEVEL_DEFAULT		0xff
+#define LOCK_BUCKETS		64
+/* Buffers for concurrent preserving writes and view reads. */
+#define SLOT_MEMORY		(8U << 20)
+#define MAX_SLOTS		16U
+
+/* One undo delta in memory; the record itself stays on its tier. */
+struct dsn_delta {
+	u64 pos;		/* byte offset of the record on its tier */
+	u32 epoch;
+	u32 stored;		/* payload bytes */
+	u16 first;		/* first sector of the block it covers */
+	u16 sectors;		/* sectors covered */
+	u8 level;		/* enum dynsnap_level */
+	u8 tier;		/* enum dynsnap_tier */
+	bool damaged;		/* failed verification at activation */
+};
+
+/* The deltas of one block, oldest epoch first. */
+struct dsn_block {
+	struct rcu_head rcu;
+	u32 cur_epoch;		/* epoch cur_level and cur_mask refer to */
+	u8 cur_level;		/* the level this block uses in cur_epoch */
+	u64 cur_mask;		/* sub-blocks already preserved in cur_epoch */
+	u32 count, cap;
+	struct dsn_delta *deltas;
+};
+
+struct dsn_snap {
+	struct list_head node;		/* on engine->snaps, oldest first */
+	u64 id;
+	u32 epoch;
+	u64 ctime_ns;
+	unsigned int views;
+	char name[DYNSNAP_SNAP_NAME_MAX + 1];
+};
+
+struct dsn_lock_bucket {
+	spinlock_t lock;		/* held; irq-safe: end_io releases */
+	struct list_head held;
+	wait_queue_head_t wait;
+};
+
+struct dsn_slot {
+	struct list_head node;
+	u8 *data;		/* a block */
+	u8 *rec;		/* a record as read or built */
+};
+
+struct dsn_slot_pool {
+	spinlock_t lock;		/* free */
+	struct list_head free;
+	struct semaphore sem;
+	unsigned int nr;
+	struct dsn_slot *slots;
+};
+
+struct dsn_engine {
+	char name[48];
+	struct block_device *origin_bdev;	/* valid while a table is */
+	dev_t origin_dev;
+	struct dynsnap_geometry geo;
+	u64 volume_sectors;
+	u32 block_bytes, sub_bytes, subs_per_block;
+	u64 full_mask;
+	unsigned int block_shift;	/* sectors -> blocks */
+	u32 nr_regions;
+	bool read_only;
+	size_t rec_cap;			/* bytes of a record buffer */
+
+	struct dsn_log fast, slow;
+	bool has_slow;
+
+	struct workqueue_struct *wq;
+	struct dsn_slot_pool write_slots, read_slots;
+	struct dsn_lock_bucket locks[LOCK_BUCKETS];
+
+	/* The index; writers also hold the block's lock. */
+	spinlock_t index_lock;
+	struct xarray index;
+	u64 delta_records;
+
+	/* Snapshots and epochs, changed under snap_lock. */
+	struct mutex snap_lock;
+	u32 epoch;
+	struct list_head snaps;
+	u32 nr_snaps;
+	u64 next_id;
+	u8 *cur_level, *next_level;	/* per region, or LEVEL_DEFAULT */
+	u8 cur_default, next_default;
+
+	/* Admission of writes, so an epoch switch can wait for a quiet volume. */
+	spinlock_t admit_lock;
+	bool switching;
+	unsigned long inflight;
+	struct list_head deferred;
+	wait_queue_head_t drain_wait;
+
+	/* Settings of the live table and its event callback. */
+	spinlock_t table_lock;
+	enum dsn_on_full on_full;
+	void (*event)(void *context);
+	void *event_context;
+
+	atomic64_t checksum_errors;
+	atomic64_t space_events;
+	bool full;
+};
+
+struct dsn_view {
+	struct dsn_engine *engine;
+	struct dsn_snap *snap;
+	struct block_device *current_bdev;
+};
+
+struct dsn_view_io {
+	struct work_struct work;
+	struct dsn_view *view;
+	struct bio *bio;
+	u64 volume_sector;
+};
+
+static void raise_event(struct dsn_engine *e)
+{
+	spin_lock(&e->table_lock);
+	if (e->event)
+		e->event(e->event_context);
+	spin_unlock(&e->table_lock);
+}
+
+/* ---- Buffers ---- */
+
+static void slots_exit(struct dsn_slot_pool *p)
+{
+	unsigned int i;
+
+	for (i = 0; p->slots && i < p->nr; i++) {
+		kvfree(p->slots[i].data);
+		kvfree(p->slots[i].rec);
+	}
+	kfree(p->slots);
+	p->slots = NULL;
+}
+
+static int slots_init(struct dsn_engine *e, struct dsn_slot_pool *p)
+{
+	unsigned int i;
+
+	p->nr = clamp_t(unsigned int, SLOT_MEMORY / (e->block_bytes + e->rec_cap),
+			2, MAX_SLOTS);
+	spin_lock_init(&p->lock);
+	INIT_LIST_HEAD(&p->free);
+	sema_init(&p->sem, p->nr);
+	p->slots = kcalloc(p->nr, sizeof(*p->slots), GFP_KERNEL);
+	if (!p->slots)
+		return -ENOMEM;
+	for (i = 0; i < p->nr; i++) {
+		p->slots[i].data = kvmalloc(e->block_bytes, GFP_KERNEL);
+		p->slots[i].rec = kvmalloc(e->rec_cap, GFP_KERNEL);
+		if (!p->slots[i].data || !p->slots[i].rec)
+			return -ENOMEM;
+		list_add(&p->slots[i].node, &p->free);
+	}
+	return 0;
+}
+
+static struct dsn_slot *slot_get(struct dsn_slot_pool *p)
+{
+	struct dsn_slot *s;
+
+	down(&p->sem);
+	spin_lock(&p->lock);
+	s = list_first_entry(&p->free, struct dsn_slot, node);
+	list_del(&s->node);
+	spin_unlock(&p->lock);
+	return s;
+}
+
+static void slot_put(struct dsn_slot_pool *p, struct dsn_slot *s)
+{
+	spin_lock(&p->lock);
+	list_add(&s->node, &p->free);
+	spin_unlock(&p->lock);
+	up(&p->sem);
+}
+
+/* ---- Block locks: one holder per block, released from any context ---- */
+
+static struct dsn_lock_bucket *bucket_of(struct dsn_engine *e, u64 block)
+{
+	return &e->locks[hash_64(block, ilog2(LOCK_BUCKETS))];
+}
+
+static bool try_lock(struct dsn_lock_bucket *b, struct list_head *node,
+		     u64 block)
+{
+	struct dsn_held *h;
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	list_for_each_entry(h, &b->held, node) {
+		if (h->block == block) {
+			spin_unlock_irqrestore(&b->lock, flags);
+			return false;
+		}
+	}
+	list_add(node, &b->held);
+	spin_unlock_irqrestore(&b->lock, flags);
+	return true;
+}
+
+static void lock_block(struct dsn_engine *e, struct dsn_held *h, u64 block)
+{
+	struct dsn_lock_bucket *b = bucket_of(e, block);
+
+	h->block = block;
+	wait_event(b->wait, try_lock(b, &h->node, block));
+}
+
+static void unlock_block(struct dsn_engine *e, struct dsn_held *h)
+{
+	struct dsn_lock_bucket *b = bucket_of(e, h->block);
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	list_del(&h->node);
+	spin_unlock_irqrestore(&b->lock, flags);
+	wake_up_all(&b->wait);
+}
+
+/* ---- Index ---- */
+
+static u32 region_of_block(struct dsn_engine *e, u64 block)
+{
+	return (block << e->block_shift) >> ilog2(e->geo.region_sectors);
+}
+
+static u8 region_level(struct dsn_engine *e, u64 block)
+{
+	u8 level = READ_ONCE(e->cur_level[region_of_block(e, block)]);
+
+	return level == LEVEL_DEFAULT ? READ_ONCE(e->cur_default) : level;
+}
+
+/* Sub-blocks that sectors [first, first + count) of a block touch. */
+static u64 sub_mask(struct dsn_engine *e, u32 first, u32 count)
+{
+	u32 shift = ilog2(e->geo.sub_block_sectors);
+	u32 s = first >> shift, t = (first + count - 1) >> shift;
+
+	return GENMASK_ULL(t, s);
+}
+
+/* Make room for @n more deltas of @block. Block lock held. */
+static int index_reserve(struct dsn_engine *e, u64 block, u32 n, gfp_t gfp)
+{
+	struct dsn_delta *old, *deltas;
+	struct dsn_block *b = xa_load(&e->index, block);
+	u32 cap;
+	int r;
+
+	if (!b) {
+		b = kzalloc(sizeof(*b), gfp);
+		if (!b)
+			return -ENOMEM;
+		r = xa_err(xa_store(&e->index, block, b, gfp));
+		if (r) {
+			kfree(b);
+			return r;
+		}
+	}
+	if (b->count + n <= b->cap)
+		return 0;
+
+	cap = max(b->count + n, b->cap ? 2 * b->cap : 2U);
+	deltas = kmalloc_array(cap, sizeof(*deltas), gfp);
+	if (!deltas)
+		return -ENOMEM;
+	spin_lock(&e->index_lock);
+	memcpy(deltas, b->deltas, b->count * sizeof(*deltas));
+	old = b->deltas;
+	b->deltas = deltas;
+	b->cap = cap;
+	spin_unlock(&e->index_lock);
+	kfree(old);
+	return 0;
+}
+
+/* Add a delta in epoch order; room was reserved. Under index_lock. */
+static void index_insert(struct dsn_engine *e, u64 block,
+			 const struct dsn_delta *d, u64 mask)
+{
+	struct dsn_block *b = xa_load(&e->index, block);
+	u32 i = b->count;
+
+	while (i && b->deltas[i - 1].epoch > d->epoch)
+		i--;
+	memmove(&b->deltas[i + 1], &b->deltas[i],
+		(b->count - i) * sizeof(*d));
+	b->deltas[i] = *d;
+	b->count++;
+	e->delta_records++;
+
+	if (d->epoch > b->cur_epoch) {
+		b->cur_epoch = d->epoch;
+		b->cur_mask = 0;
+	}
+	if (d->epoch == b->cur_epoch) {
+		b->cur_level = d->level;
+		WRITE_ONCE(b->cur_mask, b->cur_mask | mask);
+	}
+}
+
+static struct dsn_log *log_of(struct dsn_engine *e, u32 tier)
+{
+	return tier == DYNSNAP_TIER_SLOW ? &e->slow : &e->fast;
+}
+
+static void free_index(struct dsn_engine *e)
+{
+	struct dsn_block *b;
+	unsigned long i;
+
+	xa_for_each(&e->index, i, b) {
+		kfree(b->deltas);
+		kfree(b);
+	}
+	xa_destroy(&e->index);
+}
+
+/* ---- Garbage: deltas no retained snapshot can read ---- */
+
+struct gc_scratch {
+	struct dynsnap_gc_delta *deltas;
+	bool *dead;
+	u32 cap;
+	u64 *epochs;
+	u32 nr_epochs;
+};
+
+static int gc_scratch_grow(struct gc_scratch *s, u32 n)
+{
+	if (n <= s->cap)
+		return 0;
+	kvfree(s->deltas);
+	kvfree(s->dead);
+	s->cap = max(n, 2 * s->cap);
+	s->deltas = kvmalloc_array(s->cap, sizeof(*s->deltas), GFP_KERNEL);
+	s->dead = kvmalloc_array(s->cap, sizeof(*s->dead), GFP_KERNEL);
+	return s->deltas && s->dead ? 0 : -ENOMEM;
+}
+
+static void gc_scratch_free(struct gc_scratch *s)
+{
+	kvfree(s->deltas);
+	kvfree(s->dead);
+	kvfree(s->epochs);
+}
+
+/* Epochs of the retained snapshots except @skip, ascending. snap_lock held. */
+static int gc_epochs(struct dsn_engine *e, struct gc_scratch *s,
+		     struct dsn_snap *skip)
+{
+	struct dsn_snap *snap;
+
+	s->epochs = kvmalloc_array(max(e->nr_snaps, 1U), sizeof(u64),
+				   GFP_KERNEL);
+	if (!s->epochs)
+		return -ENOMEM;
+	s->nr_epochs = 0;
+	list_for_each_entry(snap, &e->snaps, node)
+		if (snap != skip)
+			s->epochs[s->nr_epochs++] = snap->epoch;
+	return 0;
+}
+
+/*
+ * Mark the dead deltas of @b (newest first for the core rule) into
+ * s->dead, in the block's own (oldest first) order. Under index_lock.
+ */
+static u64 gc_mark_block(struct dsn_engine *e, struct dsn_block *b,
+			 struct gc_scratch *s)
+{
+	u64 dead_bytes = 0;
+	u32 i, n = b->count;
+
+	for (i = 0; i < n; i++) {
+		const struct dsn_delta *d = &b->deltas[n - 1 - i];
+
+		s->deltas[i].epoch = d->epoch;
+		s->deltas[i].level = d->level;
+		s->deltas[i].offset = d->first << SECTOR_SHIFT;
+		s->deltas[i].length = d->sectors << SECTOR_SHIFT;
+	}
+	dynsnap_gc_mark(s->deltas, n, s->epochs, s->nr_epochs, e->block_bytes,
+			e->sub_bytes, s->dead);
+	/* Back to the block's order. */
+	for (i = 0; i < n / 2; i++)
+		swap(s->dead[i], s->dead[n - 1 - i]);
+	for (i = 0; i < n; i++)
+		if (s->dead[i])
+			dead_bytes += DYNSNAP_REC_HEADER_SIZE + b->deltas[i].stored;
+	return dead_bytes;
+}
+
+/* Drop every delta no retained snapshot can read. snap_lock held. */
+static int gc_collect(struct dsn_engine *e)
+{
+	struct gc_scratch s = {};
+	struct dsn_held held;
+	struct dsn_block *b;
+	unsigned long block;
+	u32 i, kept, n;
+	bool empty;
+	int r;
+
+	r = gc_epochs(e, &s, NULL);
+	if (r)
+		return r;
+	xa_for_each(&e->index, block, b) {
+		lock_block(e, &held, block);
+		/* The block lock keeps writers, and so b->deltas, still. */
+		n = b->count;
+		r = gc_scratch_grow(&s, n);
+		if (r) {
+			unlock_block(e, &held);
+			break;
+		}
+		spin_lock(&e->index_lock);
+		gc_mark_block(e, b, &s);
+		spin_unlock(&e->index_lock);
+
+		for (i = 0; i < n; i++)
+			if (s.dead[i])
+				dsn_log_release(log_of(e, b->deltas[i].tier),
+						b->deltas[i].pos,
+						DYNSNAP_REC_HEADER_SIZE +
+						b->deltas[i].stored);
+
+		spin_lock(&e->index_lock);
+		for (i = 0, kept = 0; i < n; i++)
+			if (!s.dead[i])
+				b->deltas[kept++] = b->deltas[i];
+		b->count = kept;
+		e->delta_records -= n - kept;
+		/* An empty block may go unless it records this epoch's work. */
+		empty = !kept && b->cur_epoch != e->epoch;
+		if (empty)
+			xa_erase(&e->index, block);
+		spin_unlock(&e->index_lock);
+		unlock_block(e, &held);
+		if (empty) {
+			kfree(b->deltas);
+			kfree_rcu(b, rcu);
+		}
+		cond_resched();
+	}
+	gc_scratch_free(&s);
+	return r;
+}
+
+/* ---- Epoch switches ---- */
+
+static bool drained(struct dsn_engine *e)
+{
+	bool idle;
+
+	spin_lock_irq(&e->admit_lock);
+	idle = !e->inflight;
+	spin_unlock_irq(&e->admit_lock);
+	return idle;
+}
+
+/* Hold new writes back and wait for those in flight. snap_lock held. */
+static void begin_switch(struct dsn_engine *e)
+{
+	spin_lock_irq(&e->admit_lock);
+	e->switching = true;
+	spin_unlock_irq(&e->admit_lock);
+	wait_event(e->drain_wait, drained(e));
+}
+
+static bool needs_preserving(struct dsn_engine *e, struct dsn_io *io,
+			     struct bio *bio);
+static void preserve_work(struct work_struct *work);
+
+/* Let the held-back writes go, each through the normal decision. */
+static void end_switch(struct dsn_engine *e)
+{
+	struct dsn_io *io, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&e->admit_lock);
+	e->switching = false;
+	list_splice_init(&e->deferred, &list);
+	list_for_each_entry(io, &list, defer_node) {
+		io->counted = true;
+		e->inflight++;
+	}
+	spin_unlock_irq(&e->admit_lock);
+
+	list_for_each_entry_safe(io, tmp, &list, defer_node) {
+		list_del_init(&io->defer_node);
+		if (needs_preserving(e, io, io->bio))
+			queue_work(e->wq, &io->work);
+		else
+			submit_bio_noacct(io->bio);
+	}
+}
+
+void dsn_engine_drain(struct dsn_engine *e)
+{
+	wait_event(e->drain_wait, drained(e));
+}
+
+/* ---- Write path ---- */
+
+static bool needs_preserving(struct dsn_engine *e, struct dsn_io *io,
+			     struct bio *bio)
+{
+	u32 first = io->volume_sector & ((1U << e->block_shift) - 1);
+	struct dsn_block *b;
+	bool needed = true;
+	u64 mask;
+
+	if (!READ_ONCE(e->nr_snaps))
+		return false;
+
+	rcu_read_lock();
+	b = xa_load(&e->index, io->block);
+	if (b && READ_ONCE(b->cur_epoch) == READ_ONCE(e->epoch)) {
+		if (READ_ONCE(b->cur_level) == DYNSNAP_LEVEL_BLOCK)
+			mask = e->full_mask;
+		else if (READ_ONCE(b->cur_level) == DYNSNAP_LEVEL_SUB)
+			mask = sub_mask(e, first, bio_sectors(bio));
+		else
+			mask = 0;
+		needed = !mask || (mask & ~READ_ONCE(b->cur_mask));
+	}
+	rcu_read_unlock();
+	return needed;
+}
+
+int dsn_map_write(struct dsn_engine *e, struct dsn_io *io, struct bio *bio,
+		  u64 volume_sector)
+{
+	unsigned long flags;
+
+	io->engine = e;
+	io->bio = bio;
+	io->volume_sector = volume_sector;
+	io->block = volume_sector >> e->block_shift;
+	io->locked = false;
+	io->counted = false;
+	INIT_WORK(&io->work, preserve_work);
+	INIT_LIST_HEAD(&io->defer_node);
+
+	spin_lock_irqsave(&e->admit_lock, flags);
+	if (e->switching) {
+		list_add_tail(&io->defer_node, &e->deferred);
+		spin_unlock_irqrestore(&e->admit_lock, flags);
+		return DM_MAPIO_SUBMITTED;
+	}
+	io->counted = true;
+	e->inflight++;
+	spin_unlock_irqrestore(&e->admit_lock, flags);
+
+	if (!needs_preserving(e, io, bio))
+		return DM_MAPIO_REMAPPED;
+	queue_work(e->wq, &io->work);
+	return DM_MAPIO_SUBMITTED;
+}
+
+void dsn_end_write(struct dsn_io *io)
+{
+	struct dsn_engine *e = io->engine;
+	unsigned long flags;
+	bool wake = false;
+
+	if (io->locked) {
+		unlock_block(e, &io->held);
+		io->locked = false;
+	}
+	if (io->counted) {
+		io->counted = false;
+		spin_lock_irqsave(&e->admit_lock, flags);
+		wake = !--e->inflight && e->switching;
+		spin_unlock_irqrestore(&e->admit_lock, flags);
+	}
+	if (wake)
+		wake_up_all(&e->drain_wait);
+}
+
+/* New data of a write, zeroes for discard and write-zeroes. */
+static void copy_new_data(struct bio *bio, u8 *buf)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	if (bio_op(bio) != REQ_OP_WRITE) {
+		memset(buf, 0, bio->bi_iter.bi_size);
+		return;
+	}
+	bio_for_each_segment(bv, bio, iter) {
+		memcpy_from_bvec(buf, &bv);
+		buf += bv.bv_len;
+	}
+}
+
+static u32 tier_for(struct dsn_engine *e, u8 level)
+{
+	return level == DYNSNAP_LEVEL_BLOCK && e->has_slow ?
+		DYNSNAP_TIER_SLOW : DYNSNAP_TIER_FAST;
+}
+
+static void note_full(struct dsn_engine *e)
+{
+	atomic64_inc(&e->space_events);
+	if (!xchg(&e->full, true)) {
+		DMERR("%s: delta space full: writes that need a delta fail with ENOSPC",
+		      e->name);
+		raise_event(e);
+	}
+}
+
+/*
+ * Append one record for sectors [first, first + sectors) of the block and
+ * wait until it is durable. Returns the delta to index.
+ */
+static int write_record(struct dsn_engine *e, u64 block, u8 level, u32 first,
+			u32 sectors, const u8 *payload, u32 stored,
+			struct dsn_delta *d)
+{
+	struct dynsnap_record_header h;
+	u32 tier = tier_for(e, level);
+	struct dsn_log *log = log_of(e, tier);
+	u64 pos, seq;
+	int r;
+
+	dynsnap_record_init(&h, level, 0, e->epoch,
+			    (block << e->block_shift) + first,
+			    sectors << SECTOR_SHIFT);
+	h.stored_length = stored;
+	r = dsn_log_append(log, &h, payload, &pos, &seq);
+	if (!r)
+		r = dsn_log_commit(log, seq);
+	if (r == -ENOSPC)
+		note_full(e);
+	if (r)
+		return r;
+
+	d->pos = pos;
+	d->epoch = e->epoch;
+	d->stored = stored;
+	d->first = first;
+	d->sectors = sectors;
+	d->level = level;
+	d->tier = tier;
+	d->damaged = false;
+	return 0;
+}
+
+/* Whole block or sub-blocks: keep the old bytes not yet kept this epoch. */
+static int preserve_replace(struct dsn_engine *e, struct dsn_io *io,
+			    struct dsn_slot *slot, u8 level, u64 need)
+{
+	u32 sub = e->geo.sub_block_sectors;
+	u64 block_start = io->block << e->block_shift;
+	struct dsn_delta d;
+	u32 s, t;
+	int r;
+
+	r = index_reserve(e, io->block, hweight64(need), GFP_NOIO);
+	if (r)
+		return r;
+
+	while (need) {
+		s = __ffs64(need);
+		t = s;
+		while (t < e->subs_per_block && (need & BIT_ULL(t)))
+			t++;
+		r = dsn_io_sync(e->origin_bdev, REQ_OP_READ,
+				(block_start + s * sub) << SECTOR_SHIFT,
+				slot->data, (t - s) * e->sub_bytes);
+		if (r)
+			return r;
+		r = write_record(e, io->block, level, s * sub, (t - s) * sub,
+				 slot->data, (t - s) * e->sub_bytes, &d);
+		if (r)
+			return r;
+		spin_lock(&e->index_lock);
+		index_insert(e, io->block, &d, GENMASK_ULL(t - 1, s));
+		spin_unlock(&e->index_lock);
+		need &= ~GENMASK_ULL(t - 1, s);
+	}
+	return 0;
+}
+
+/* Bit level: the old bytes this write changes, and only those. */
+static int preserve_bits(struct dsn_engine *e, struct dsn_io *io,
+			 struct dsn_slot *slot, u32 first, u32 sectors)
+{
+	u32 len = sectors << SECTOR_SHIFT;
+	u8 *old = slot->data, *new = slot->rec;
+	struct dsn_delta d;
+	size_t stored;
+	int r;
+
+	r = index_reserve(e, io->block, 1, GFP_NOIO);
+	if (r)
+		return r;
+	r = dsn_io_sync(e->origin_bdev, REQ_OP_READ,
+			io->volume_sector << SECTOR_SHIFT, old, len);
+	if (r)
+		return r;
+	copy_new_data(io->bio, new);
+	/* The encoding goes after the new data in the record buffer. */
+	stored = dynsnap_undo_encode(old, new, len, new + len,
+				     e->rec_cap - len);
+	if (!stored)
+		return -EOVERFLOW;
+	if (dynsnap_undo_is_empty(new + len, stored))
+		return 0;
+	r = write_record(e, io->block, DYNSNAP_LEVEL_BIT, first, sectors,
+			 new + len, stored, &d);
+	if (r)
+		return r;
+	spin_lock(&e->index_lock);
+	index_insert(e, io->block, &d, 0);
+	spin_unlock(&e->index_lock);
+	return 0;
+}
+
+static int preserve(struct dsn_engine *e, struct dsn_io *io)
+{
+	u32 first = io->volume_sector & ((1U << e->block_shift) - 1);
+	u32 sectors = bio_sectors(io->bio);
+	struct dsn_slot *slot;
+	struct dsn_block *b;
+	u64 done = 0, need;
+	u8 level;
+	int r;
+
+	if (!READ_ONCE(e->nr_snaps))
+		return 0;
+
+	spin_lock(&e->index_lock);
+	b = xa_load(&e->index, io->block);
+	if (b && b->cur_epoch == e->epoch) {
+		/* A block keeps one level for the whole epoch. */
+		level = b->cur_level;
+		done = b->cur_mask;
+	} else {
+		level = region_level(e, io->block);
+	}
+	spin_unlock(&e->index_lock);
+
+	if (level == DYNSNAP_LEVEL_BLOCK)
+		need = e->full_mask & ~done;
+	else if (level == DYNSNAP_LEVEL_SUB)
+		need = sub_mask(e, first, sectors) & ~done;
+	else
+		need = 1;
+	if (!need)
+		return 0;
+
+	slot = slot_get(&e->write_slots);
+	if (level == DYNSNAP_LEVEL_BIT)
+		r = preserve_bits(e, io, slot, first, sectors);
+	else
+		r = preserve_replace(e, io, slot, level, need);
+	slot_put(&e->write_slots, slot);
+	return r;
+}
+
+static void preserve_work(struct work_struct *work)
+{
+	struct dsn_io *io = container_of(work, struct dsn_io, work);
+	struct dsn_engine *e = io->engine;
+	struct bio *bio = io->bio;
+	int r;
+
+	/* Held until the origin write completes: see dsn_view_read(). */
+	lock_block(e, &io->held, io->block);
+	io->locked = true;
+
+	r = preserve(e, io);
+	if (r) {
+		if (r != -ENOSPC)
+			DMERR_LIMIT("%s: cannot preserve block %llu: %d",
+				    e->name, io->block, r);
+		bio->bi_status = errno_to_blk_status(r);
+		bio_endio(bio);
+		return;
+	}
+	submit_bio_noacct(bio);
+}
+
+/* ---- Snapshots ---- */
+
+static struct dsn_snap *find_snap(struct dsn_engine *e, u64 id)
+{
+	struct dsn_snap *s;
+
+	list_for_each_entry(s, &e->snaps, node)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+/* Journal a control record on the fast tier and wait until durable. */
+static int log_control(struct dsn_engine *e, u32 type, u64 epoch,
+		       const u8 *payload)
+{
+	struct dynsnap_record_header h;
+	u64 pos, seq;
+	int r;
+
+	dynsnap_record_init_control(&h, type, 0, epoch,
+				    dynsnap_ctl_payload_size(type));
+	r = dsn_log_append(&e->fast, &h, payload, &pos, &seq);
+	if (!r)
+		r = dsn_log_commit(&e->fast, seq);
+	if (r == -ENOSPC)
+		note_full(e);
+	return r;
+}
+
+static void add_snap(struct dsn_engine *e, struct dsn_snap *snap)
+{
+	list_add_tail(&snap->node, &e->snaps);
+	WRITE_ONCE(e->nr_snaps, e->nr_snaps + 1);
+}
+
+int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id)
+{
+	struct dynsnap_ctl_snap_create c = {};
+	u8 payload[DYNSNAP_CTL_SNAP_CREATE_SIZE];
+	struct dsn_snap *snap, *s;
+	size_t len = strlen(name);
+	int r;
+
+	if (e->read_only)
+		return -EROFS;
+	if (!dynsnap_snap_name_valid(name, len))
+		return -EINVAL;
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return -ENOMEM;
+
+	mutex_lock(&e->snap_lock);
+	list_for_each_entry(s, &e->snaps, node) {
+		if (!strcmp(s->name, name)) {
+			r = -EEXIST;
+			goto out;
+		}
+	}
+	if (e->epoch == U32_MAX) {
+		r = -EOVERFLOW;
+		goto out;
+	}
+
+	snap->id = e->next_id;
+	snap->epoch = e->epoch + 1;
+	snap->ctime_ns = ktime_get_real_ns();
+	strscpy(snap->name, name, sizeof(snap->name));
+	c.id = snap->id;
+	c.epoch = snap->epoch;
+	c.ctime_ns = snap->ctime_ns;
+	c.name_len = len;
+	memcpy(c.name, name, len);
+	dynsnap_ctl_snap_create_encode(&c, payload);
+
+	/* Every write acknowledged so far belongs to the snapshot. */
+	begin_switch(e);
+	r = log_control(e, DYNSNAP_CTL_SNAP_CREATE, snap->epoch, payload);
+	if (!r) {
+		WRITE_ONCE(e->epoch, snap->epoch);
+		memcpy(e->cur_level, e->next_level, e->nr_regions);
+		WRITE_ONCE(e->cur_default, e->next_default);
+		add_snap(e, snap);
+		e->next_id++;
+		*id = snap->id;
+		snap = NULL;
+	}
+	end_switch(e);
+out:
+	mutex_unlock(&e->snap_lock);
+	kfree(snap);
+	return r;
+}
+
+int dsn_snap_delete(struct dsn_engine *e, u64 id)
+{
+	struct dynsnap_ctl_snap_delete c = { .id = id };
+	u8 payload[DYNSNAP_CTL_SNAP_DELETE_SIZE];
+	struct dsn_snap *snap;
+	int r;
+
+	if (e->read_only)
+		return -EROFS;
+	mutex_lock(&e->snap_lock);
+	snap = find_snap(e, id);
+	if (!snap) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (snap->views) {
+		r = -EBUSY;
+		goto out;
+	}
+	dynsnap_ctl_snap_delete_encode(&c, payload);
+	r = log_control(e, DYNSNAP_CTL_SNAP_DELETE, e->epoch, payload);
+	if (r)
+		goto out;
+	list_del(&snap->node);
+	WRITE_ONCE(e->nr_snaps, e->nr_snaps - 1);
+	kfree(snap);
+	/* With no snapshot left no write needs delta space. */
+	if (!e->nr_snaps && xchg(&e->full, false))
+		raise_event(e);
+	r = gc_collect(e);
+out:
+	mutex_unlock(&e->snap_lock);
+	return r;
+}
+
+/* Bytes of records that only @snap needs. snap_lock held. */
+static u64 exclusive_bytes(struct dsn_engine *e, struct dsn_snap *snap,
+			   struct gc_scratch *s)
+{
+	struct dsn_block *b;
+	unsigned long block;
+	u64 bytes = 0;
+
+	kvfree(s->epochs);
+	if (gc_epochs(e, s, snap))
+		return 0;
+	xa_for_each(&e->index, block, b) {
+		spin_lock(&e->index_lock);
+		while (b->count > s->cap) {
+			u32 n = b->count;
+
+			spin_unlock(&e->index_lock);
+			if (gc_scratch_grow(s, n))
+				return bytes;
+			spin_lock(&e->index_lock);
+		}
+		bytes += gc_mark_block(e, b, s);
+		spin_unlock(&e->index_lock);
+		cond_resched();
+	}
+	return bytes;
+}
+
+int dsn_snap_list(struct dsn_engine *e, char *result, unsigned int maxlen)
+{
+	struct gc_scratch s = {};
+	struct dsn_snap *snap;
+	unsigned int sz = 0;
+	u64 secs;
+	u32 ns;
+
+	mutex_lock(&e->snap_lock);
+	list_for_each_entry(snap, &e->snaps, node) {
+		secs = div_u64_rem(snap->ctime_ns, NSEC_PER_SEC, &ns);
+		DMEMIT("%llu %s %llu.%09u %llu %u\n", snap->id, snap->name, secs,
+		       ns, exclusive_bytes(e, snap, &s), snap->epoch);
+	}
+	mutex_unlock(&e->snap_lock);
+	gc_scratch_free(&s);
+	/* dm tells userspace to retry with more room when this fills up. */
+	return 1;
+}
+
+int dsn_set_granularity(struct dsn_engine *e, enum dynsnap_level level,
+			u32 first_region, u32 count)
+{
+	struct dynsnap_ctl_granularity c = {
+		.first_region = first_region, .count = count, .level = level,
+	};
+	u8 payload[DYNSNAP_CTL_GRANULARITY_SIZE];
+	int r;
+
+	if (e->read_only)
+		return -EROFS;
+	if (!count || first_region >= e->nr_regions ||
+	    count > e->nr_regions - first_region)
+		return -ERANGE;
+
+	mutex_lock(&e->snap_lock);
+	c.epoch = e->epoch + 1;
+	dynsnap_ctl_granularity_encode(&c, payload);
+	r = log_control(e, DYNSNAP_CTL_GRANULARITY, c.epoch, payload);
+	if (!r)
+		memset(e->next_level + first_region, level, count);
+	mutex_unlock(&e->snap_lock);
+	return r;
+}
+
+void dsn_engine_counters(struct dsn_engine *e, struct dsn_counters *c)
+{
+	u32 i;
+
+	memset(c, 0, sizeof(*c));
+	c->snapshots = READ_ONCE(e->nr_snaps);
+	c->epoch = READ_ONCE(e->epoch);
+	dsn_log_usage(&e->fast, &c->fast_used_sectors, &c->fast_total_sectors);
+	if (e->has_slow)
+		dsn_log_usage(&e->slow, &c->slow_used_sectors,
+			      &c->slow_total_sectors);
+	c->delta_records = READ_ONCE(e->delta_records);
+	c->delta_bytes = READ_ONCE(e->fast.record_bytes) +
+			 (e->has_slow ? READ_ONCE(e->slow.record_bytes) : 0);
+	c->checksum_errors = atomic64_read(&e->checksum_errors);
+	c->space_events = atomic64_read(&e->space_events);
+	c->full = READ_ONCE(e->full);
+	for (i = 0; i < e->nr_regions; i++) {
+		u8 level = READ_ONCE(e->cur_level[i]);
+
+		if (level == LEVEL_DEFAULT)
+			level = READ_ONCE(e->cur_default);
+		c->regions[level]++;
+	}
+}
+
+void dsn_engine_configure(struct dsn_engine *e, enum dynsnap_level level,
+			  enum dsn_on_full on_full,
+			  void (*event)(void *context), void *context)
+{
+	/*
+	 * The table's default applies at once: a block that already has
+	 * deltas in this epoch keeps their level until the epoch ends.
+	 */
+	mutex_lock(&e->snap_lock);
+	e->next_default = level;
+	WRITE_ONCE(e->cur_default, level);
+	mutex_unlock(&e->snap_lock);
+
+	spin_lock(&e->table_lock);
+	e->on_full = on_full;
+	e->event = event;
+	e->event_context = context;
+	spin_unlock(&e->table_lock);
+}
+
+void dsn_engine_detach(struct dsn_engine *e, void *context)
+{
+	spin_lock(&e->table_lock);
+	if (e->event_context == context) {
+		e->event = NULL;
+		e->event_context = NULL;
+	}
+	spin_unlock(&e->table_lock);
+}
+
+u64 dsn_engine_volume_sectors(struct dsn_engine *e)
+{
+	return e->volume_sectors;
+}
+
+dev_t dsn_engine_origin_dev(struct dsn_engine *e)
+{
+	return e->origin_dev;
+}
+
+u32 dsn_engine_block_sectors(struct dsn_engine *e)
+{
+	return e->geo.block_sectors;
+}
+
+/* ---- Views ---- */
+
+struct dsn_view *dsn_view_open(struct dsn_engine *e, u64 id,
+			       struct block_device *current_bdev,
+			       const char **error)
+{
+	struct dsn_snap *snap;
+	struct dsn_view *v;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v) {
+		*error = "cannot allocate view";
+		return ERR_PTR(-ENOMEM);
+	}
+	mutex_lock(&e->snap_lock);
+	snap = find_snap(e, id);
+	if (snap)
+		snap->views++;
+	mutex_unlock(&e->snap_lock);
+	if (!snap) {
+		kfree(v);
+		*error = "no snapshot with this id";
+		return ERR_PTR(-ENOENT);
+	}
+	v->engine = e;
+	v->snap = snap;
+	v->current_bdev = current_bdev;
+	return v;
+}
+
+void dsn_view_close(struct dsn_view *v)
+{
+	struct dsn_engine *e = v->engine;
+
+	mutex_lock(&e->snap_lock);
+	v->snap->views--;
+	mutex_unlock(&e->snap_lock);
+	kfree(v);
+}
+
+/* Copy the deltas a view of @epoch applies, oldest first. */
+static int view_deltas(struct dsn_engine *e, u64 block, u32 epoch,
+		       struct dsn_delta **out, u32 *count)
+{
+	struct dsn_delta *list = NULL;
+	struct dsn_block *b;
+	u32 i, n = 0, cap = 0;
+
+	for (;;) {
+		spin_lock(&e->index_lock);
+		b = xa_load(&e->index, block);
+		n = 0;
+		if (b) {
+			for (i = 0; i < b->count; i++)
+				n += b->deltas[i].epoch >= epoch;
+		}
+		if (n <= cap) {
+			n = 0;
+			for (i = 0; b && i < b->count; i++)
+				if (b->deltas[i].epoch >= epoch)
+					list[n++] = b->deltas[i];
+			spin_unlock(&e->index_lock);
+			break;
+		}
+		spin_unlock(&e->index_lock);
+		kfree(list);
+		cap = n;
+		list = kmalloc_array(cap, sizeof(*list), GFP_NOIO);
+		if (!list)
+			return -ENOMEM;
+	}
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+/* Apply one stored delta to @data, the block as of the delta's epoch end. */
+static int apply_delta(struct dsn_engine *e, u64 block,
+		       const struct dsn_delta *d, struct dsn_slot *slot)
+{
+	struct dynsnap_delta_ref ref;
+	struct dynsnap_record_header h;
+	const u8 *payload;
+	int r;
+
+	r = d->damaged ? -EBADMSG :
+	    dsn_log_read_record(log_of(e, d->tier), d->pos, d->stored,
+				slot->rec, e->rec_cap, &h, &payload);
+	if (r == -EBADMSG || (!r && (h.epoch != d->epoch || h.level != d->level ||
+				     h.location != (block << e->block_shift) + d->first ||
+				     h.length != (u32)d->sectors << SECTOR_SHIFT))) {
+		atomic64_inc(&e->checksum_errors);
+		DMERR_LIMIT("%s: damaged delta record at byte %llu of the %s tier",
+			    e->name, d->pos,
+			    d->tier == DYNSNAP_TIER_SLOW ? "slow" : "fast");
+		return -EIO;
+	}
+	if (r)
+		return r;
+
+	ref.epoch = d->epoch;
+	ref.level = d->level;
+	ref.offset = d->first << SECTOR_SHIFT;
+	ref.length = d->sectors << SECTOR_SHIFT;
+	ref.payload = payload;
+	ref.payload_len = d->stored;
+	if (dynsnap_view_reconstruct(slot->data, e->block_bytes, d->epoch, &ref, 1)) {
+		atomic64_inc(&e->checksum_errors);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int view_read_block(struct dsn_view *v, struct bio *bio, u64 sector,
+			   struct dsn_slot *slot)
+{
+	struct dsn_engine *e = v->engine;
+	u64 block = sector >> e->block_shift;
+	u32 first = sector & ((1U << e->block_shift) - 1);
+	struct dsn_delta *deltas = NULL;
+	struct dsn_held held;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	u32 i, count;
+	u8 *p;
+	int r;
+
+	/*
+	 * The current bytes and the deltas must match: a preserving write
+	 * holds the block from before its record is indexed until the
+	 * origin has its data.
+	 */
+	lock_block(e, &held, block);
+	r = dsn_io_sync(v->current_bdev, REQ_OP_READ,
+			(block << e->block_shift) << SECTOR_SHIFT, slot->data,
+			e->block_bytes);
+	if (!r)
+		r = view_deltas(e, block, v->snap->epoch, &deltas, &count);
+	unlock_block(e, &held);
+	if (r)
+		return r;
+
+	for (i = count; i-- > 0 && !r;)
+		r = apply_delta(e, block, &deltas[i], slot);
+	kfree(deltas);
+	if (r)
+		return r;
+
+	p = slot->data + (first << SECTOR_SHIFT);
+	bio_for_each_segment(bv, bio, iter) {
+		memcpy_to_bvec(&bv, p);
+		p += bv.bv_len;
+	}
+	return 0;
+}
+
+static void view_work(struct work_struct *work)
+{
+	struct dsn_view_io *vio = container_of(work, struct dsn_view_io, work);
+	struct dsn_engine *e = vio->view->engine;
+	struct dsn_slot *slot = slot_get(&e->read_slots);
+	int r;
+
+	r = view_read_block(vio->view, vio->bio, vio->volume_sector, slot);
+	slot_put(&e->read_slots, slot);
+	if (r)
+		vio->bio->bi_status = errno_to_blk_status(r);
+	bio_endio(vio->bio);
+}
+
+size_t dsn_view_io_size(void)
+{
+	return sizeof(struct dsn_view_io);
+}
+
+void dsn_view_read(struct dsn_view *v, struct bio *bio, u64 volume_sector)
+{
+	struct dsn_view_io *vio = dm_per_bio_data(bio, sizeof(*vio));
+
+	vio->view = v;
+	vio->bio = bio;
+	vio->volume_sector = volume_sector;
+	INIT_WORK(&vio->work, view_work);
+	queue_work(v->engine->wq, &vio->work);
+}
+
+/* ---- Activation: rebuild everything from the logs ---- */
+
+static int replay_control(struct dsn_engine *e,
+			  const struct dynsnap_record_header *h,
+			  const u8 *payload)
+{
+	struct dynsnap_ctl_snap_create c;
+	struct dynsnap_ctl_snap_delete d;
+	struct dynsnap_ctl_granularity g;
+	struct dsn_snap *snap;
+
+	switch (h->level) {
+	case DYNSNAP_CTL_SNAP_CREATE:
+		if (dynsnap_ctl_snap_create_decode(payload, h->stored_length, &c) ||
+		    c.epoch != (u64)e->epoch + 1 || c.id < e->next_id)
+			return -EUCLEAN;
+		snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+		if (!snap)
+			return -ENOMEM;
+		snap->id = c.id;
+		snap->epoch = c.epoch;
+		snap->ctime_ns = c.ctime_ns;
+		strscpy(snap->name, c.name, sizeof(snap->name));
+		add_snap(e, snap);
+		e->epoch = c.epoch;
+		e->next_id = c.id + 1;
+		memcpy(e->cur_level, e->next_level, e->nr_regions);
+		return 0;
+	case DYNSNAP_CTL_SNAP_DELETE:
+		if (dynsnap_ctl_snap_delete_decode(payload, h->stored_length, &d))
+			return -EUCLEAN;
+		snap = find_snap(e, d.id);
+		if (snap) {
+			list_del(&snap->node);
+			e->nr_snaps--;
+			kfree(snap);
+		}
+		return 0;
+	case DYNSNAP_CTL_GRANULARITY:
+		if (dynsnap_ctl_granularity_decode(payload, h->stored_length, &g) ||
+		    g.first_region >= e->nr_regions ||
+		    g.count > e->nr_regions - g.first_region)
+			return -EUCLEAN;
+		memset(e->next_level + g.first_region, g.level, g.count);
+		return 0;
+	}
+	return -EUCLEAN;
+}
+
+static int replay_record(void *context, struct dsn_log *log,
+			 const struct dynsnap_record_header *h,
+			 const u8 *payload, u64 pos)
+{
+	struct dsn_engine *e = context;
+	struct dsn_delta d;
+	u64 block, mask = 0;
+	int r;
+
+	if (dynsnap_record_is_control(h)) {
+		if (log->tier != DYNSNAP_TIER_FAST)
+			return -EUCLEAN;
+		return replay_control(e, h, payload);
+	}
+	if (dynsnap_record_check_geometry(h, &e->geo, e->volume_sectors) ||
+	    h->epoch > e->epoch || !h->epoch)
+		return -EUCLEAN;
+
+	block = h->location >> e->block_shift;
+	d.pos = pos;
+	d.epoch = h->epoch;
+	d.stored = h->stored_length;
+	d.first = h->location & ((1U << e->block_shift) - 1);
+	d.sectors = h->length >> SECTOR_SHIFT;
+	d.level = h->level;
+	d.tier = log->tier;
+	d.damaged = !payload;
+	if (d.damaged)
+		atomic64_inc(&e->checksum_errors);
+	if (h->level != DYNSNAP_LEVEL_BIT)
+		mask = sub_mask(e, d.first, d.sectors);
+
+	r = index_reserve(e, block, 1, GFP_KERNEL);
+	if (r)
+		return r;
+	spin_lock(&e->index_lock);
+	index_insert(e, block, &d, mask);
+	spin_unlock(&e->index_lock);
+	return 0;
+}
+
+static int replay(struct dsn_engine *e, const char **error)
+{
+	u8 *buf = vmalloc((size_t)DYNSNAP_SEG_SECTORS << SECTOR_SHIFT);
+	int r;
+
+	if (!buf) {
+		*error = "cannot allocate buffer to read the delta log";
+		return -ENOMEM;
+	}
+	r = dsn_log_replay(&e->fast, buf, replay_record, e);
+	if (!r && e->has_slow)
+		r = dsn_log_replay(&e->slow, buf, replay_record, e);
+	vfree(buf);
+	if (r == -EUCLEAN)
+		*error = "delta log is inconsistent";
+	else if (r)
+		*error = "cannot read delta log";
+	if (r)
+		return r;
+
+	mutex_lock(&e->snap_lock);
+	r = gc_collect(e);
+	mutex_unlock(&e->snap_lock);
+	if (r)
+		*error = "cannot allocate memory for the index";
+	return r;
+}
+
+struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
+				     const char **error)
+{
+	const struct dynsnap_superblock *sb = cfg->sb;
+	struct dsn_engine *e;
+	unsigned int i;
+	int r;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e) {
+		*error = "cannot allocate engine";
+		return ERR_PTR(-ENOMEM);
+	}
+	strscpy(e->name, cfg->name, sizeof(e->name));
+	e->origin_bdev = cfg->origin_bdev;
+	e->origin_dev = cfg->origin_bdev->bd_dev;
+	e->geo = sb->geometry;
+	e->volume_sectors = sb->volume_sectors;
+	e->block_bytes = e->geo.block_sectors << SECTOR_SHIFT;
+	e->sub_bytes = e->geo.sub_block_sectors << SECTOR_SHIFT;
+	e->subs_per_block = e->geo.block_sectors / e->geo.sub_block_sectors;
+	e->full_mask = GENMASK_ULL(e->subs_per_block - 1, 0);
+	e->block_shift = ilog2(e->geo.block_sectors);
+	e->nr_regions = DIV_ROUND_UP_ULL(e->volume_sectors, e->geo.region_sectors);
+	e->read_only = cfg->read_only;
+	e->rec_cap = round_up(2 * SECTOR_SIZE + DYNSNAP_REC_HEADER_SIZE +
+			      DYNSNAP_XOR_MAX_ENCODED(e->block_bytes) +
+			      e->block_bytes, PAGE_SIZE);
+	e->epoch = 1;
+	e->next_id = 1;
+	e->cur_default = DYNSNAP_LEVEL_SUB;
+	e->next_default = DYNSNAP_LEVEL_SUB;
+	spin_lock_init(&e->index_lock);
+	xa_init(&e->index);
+	mutex_init(&e->snap_lock);
+	INIT_LIST_HEAD(&e->snaps);
+	spin_lock_init(&e->admit_lock);
+	INIT_LIST_HEAD(&e->deferred);
+	init_waitqueue_head(&e->drain_wait);
+	spin_lock_init(&e->table_lock);
+	for (i = 0; i < LOCK_BUCKETS; i++) {
+		spin_lock_init(&e->locks[i].lock);
+		INIT_LIST_HEAD(&e->locks[i].held);
+		init_waitqueue_head(&e->locks[i].wait);
+	}
+
+	e->cur_level = kvmalloc(e->nr_regions, GFP_KERNEL);
+	e->next_level = kvmalloc(e->nr_regions, GFP_KERNEL);
+	if (!e->cur_level || !e->next_level) {
+		*error = "cannot allocate granularity map";
+		r = -ENOMEM;
+		goto bad;
+	}
+	memset(e->cur_level, LEVEL_DEFAULT, e->nr_regions);
+	memset(e->next_level, LEVEL_DEFAULT, e->nr_regions);
+
+	r = dsn_log_init(&e->fast, cfg->fast_bdev, DYNSNAP_TIER_FAST, sb->uuid,
+			 sb->layout.fast_data_start, sb->layout.fast_data_sectors);
+	if (!r && cfg->slow_bdev) {
+		e->has_slow = true;
+		r = dsn_log_init(&e->slow, cfg->slow_bdev, DYNSNAP_TIER_SLOW,
+				 sb->uuid, sb->layout.slow_data_start,
+				 sb->layout.slow_data_sectors);
+	}
+	if (r) {
+		*error = r == -ENOSPC ?
+			"a tier's data area is too small for two delta segments" :
+			"cannot allocate delta log buffers";
+		goto bad;
+	}
+
+	r = slots_init(e, &e->write_slots);
+	if (!r)
+		r = slots_init(e, &e->read_slots);
+	if (r) {
+		*error = "cannot allocate I/O buffers";
+		goto bad;
+	}
+	e->wq = alloc_workqueue("dynsnap", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!e->wq) {
+		*error = "cannot create workqueue";
+		r = -ENOMEM;
+		goto bad;
+	}
+
+	r = replay(e, error);
+	if (r)
+		goto bad;
+	return e;
+
+bad:
+	dsn_engine_destroy(e);
+	return ERR_PTR(r);
+}
+
+void dsn_engine_destroy(struct dsn_engine *e)
+{
+	struct dsn_snap *s, *tmp;
+
+	if (e->wq)
+		destroy_workqueue(e->wq);
+	slots_exit(&e->read_slots);
+	slots_exit(&e->write_slots);
+	if (e->has_slow)
+		dsn_log_exit(&e->slow);
+	dsn_log_exit(&e->fast);
+	free_index(e);
+	list_for_each_entry_safe(s, tmp, &e->snaps, node)
+		kfree(s);
+	kvfree(e->next_level);
+	kvfree(e->cur_level);
+	kfree(e);
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-dynsnap engine: epochs, snapshots, undo deltas and the delta logs of a
+ * store (docs/design/snapshot-engine.md). One engine exists per store and
+ * is shared by every table of the dm device that owns the store, like the
+ * metadata handle that holds it.
+ *
+ * Context rules: dsn_map_write() and dsn_end_write() run in the target's
+ * map and end_io paths (any context, never sleep); everything else may
+ * sleep and runs in process context (constructor, messages, workqueues).
+ */
+#ifndef DM_DYNSNAP_ENGINE_H
+#define DM_DYNSNAP_ENGINE_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/list.h>
+#include <linux/workqueue.h>
+
+#include "../core/dynsnap_format.h"
+#include "../core/dynsnap_record.h"
+
+struct dsn_engine;
+
+/* What the engine needs from the store that holds it. */
+struct dsn_engine_config {
+	const char *name;		/* for log lines: the store's UUID */
+	struct block_device *origin_bdev;
+	struct block_device *fast_bdev;
+	struct block_device *slow_bdev;	/* NULL: the fast tier holds all */
+	const struct dynsnap_superblock *sb;
+	bool read_only;
+};
+
+/* Per-table settings that may change on reload. */
+enum dsn_on_full {
+	DSN_ON_FULL_ERROR,		/* fail writes that need a delta */
+	DSN_ON_FULL_DROP_OLDEST,	/* delete the oldest unused snapshot */
+};
+
+/* A held block lock; see lock_block(). */
+struct dsn_held {
+	struct list_head node;		/* on its lock bucket */
+	u64 block;
+};
+
+/* Per-bio state of a write to the volume; the target's per-io data. */
+struct dsn_io {
+	struct work_struct work;
+	struct dsn_engine *engine;
+	struct bio *bio;
+	struct list_head defer_node;	/* waiting for an epoch switch */
+	struct dsn_held held;		/* the block, locked until end_io */
+	u64 block;
+	u64 volume_sector;		/* the bio's first volume sector */
+	bool counted;			/* in the engine's in-flight count */
+	bool locked;			/* holds the block lock until end_io */
+};
+
+struct dsn_counters {
+	u64 snapshots;
+	u64 epoch;
+	u64 fast_used_sectors, fast_total_sectors;
+	u64 slow_used_sectors, slow_total_sectors;
+	u64 delta_records;
+	u64 delta_bytes;		/* bytes of records, headers included */
+	u64 checksum_errors;
+	u64 regions[DYNSNAP_LEVEL__COUNT];
+	u64 space_events;
+	bool full;
+};
+
+/*
+ * Create the engine of a store and bring it up to date by replaying its
+ * logs. On failure returns an ERR_PTR and sets *@error for ti->error.
+ */
+struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
+				     const char **error);
+void dsn_engine_destroy(struct dsn_engine *e);
+
+/*
+ * Settings of the table that goes live (on resume): the default level of
+ * regions without one of their own, the space policy, and the callback
+ * that raises a dm event when the engine's state changes.
+ */
+void dsn_engine_configure(struct dsn_engine *e, enum dynsnap_level level,
+			  enum dsn_on_full on_full,
+			  void (*event)(void *context), void *context);
+
+/* A table goes away: forget its callback unless another took over. */
+void dsn_engine_detach(struct dsn_engine *e, void *context);
+
+/*
+ * Map a write, discard or write-zeroes to the volume. @bio lies within
+ * one block and has already been remapped to the origin. Returns
+ * DM_MAPIO_REMAPPED when it may go to the origin at once, otherwise
+ * DM_MAPIO_SUBMITTED: the engine preserves what it overwrites first and
+ * submits it itself (or ends it with an error).
+ */
+int dsn_map_write(struct dsn_engine *e, struct dsn_io *io, struct bio *bio,
+		  u64 volume_sector);
+
+/* Completion of a write that went through dsn_map_write(). */
+void dsn_end_write(struct dsn_io *io);
+
+/* Wait until no write is being preserved or in flight; for postsuspend. */
+void dsn_engine_drain(struct dsn_engine *e);
+
+/* Messages. Each returns 0 or a negative errno; output goes to @result. */
+int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id);
+int dsn_snap_delete(struct dsn_engine *e, u64 id);
+int dsn_snap_list(struct dsn_engine *e, char *result, unsigned int maxlen);
+int dsn_set_granularity(struct dsn_engine *e, enum dynsnap_level level,
+			u32 first_region, u32 count);
+
+void dsn_engine_counters(struct dsn_engine *e, struct dsn_counters *c);
+
+/* ---- Snapshot views ---- */
+
+struct dsn_view;
+
+/*
+ * Open a view of snapshot @id; the snapshot cannot be deleted while the
+ * view exists. @current_bdev reads the volume's current content (the
+ * origin, opened by the view itself).
+ */
+struct dsn_view *dsn_view_open(struct dsn_engine *e, u64 id,
+			       struct block_device *current_bdev,
+			       const char **error);
+void dsn_view_close(struct dsn_view *v);
+
+/* Per-bio data a view target needs. */
+size_t dsn_view_io_size(void);
+
+/* Queue a read of the view; @bio lies within one block. */
+void dsn_view_read(struct dsn_view *v, struct bio *bio, u64 volume_sector);
+
+u64 dsn_engine_volume_sectors(struct dsn_engine *e);
+u32 dsn_engine_block_sectors(struct dsn_engine *e);
+dev_t dsn_engine_origin_dev(struct dsn_engine *e);
+
+#endif /* DM_DYNSNAP_ENGINE_H */

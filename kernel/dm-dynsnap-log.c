@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-dynsnap delta logs: segment chain, group-committed appends and the
+ * replay scan. Formats come from core/dynsnap_log.h and dynsnap_record.h.
+ */
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "dm-dynsnap-log.h"
+
+#define DM_MSG_PREFIX "dynsnap"
+
+#define SEG_BYTES	((u64)DYNSNAP_SEG_SECTORS << SECTOR_SHIFT)
+/*
+ * A batch holds at least a segment header and the largest record; more
+ * lets one device write carry the records of many concurrent writers.
+ */
+#define BATCH_BYTES	(DYNSNAP_SEG_HEADER_SIZE + DYNSNAP_REC_HEADER_SIZE + \
+			 DYNSNAP_REC_MAX_STORED + 2 * SECTOR_SIZE)
+
+int dsn_io_sync(struct block_device *bdev, blk_opf_t opf, u64 offset,
+		void *buf, size_t len)
+{
+	bool vmalloced = is_vmalloc_addr(buf);
+	sector_t sector = offset >> SECTOR_SHIFT;
+	u8 *p = buf;
+	int r = 0;
+
+	if (vmalloced && op_is_write(opf))
+		flush_kernel_vmap_range(buf, len);
+
+	while (len && !r) {
+		unsigned int nr = min_t(size_t, BIO_MAX_VECS,
+					DIV_ROUND_UP(len + offset_in_page(p),
+						     PAGE_SIZE));
+		struct bio *bio = bio_alloc(bdev, nr, opf, GFP_NOIO);
+
+		bio->bi_iter.bi_sector = sector;
+		while (len) {
+			unsigned int off = offset_in_page(p);
+			unsigned int n = min_t(size_t, len, PAGE_SIZE - off);
+			struct page *page = vmalloced ? vmalloc_to_page(p) :
+						virt_to_page(p);
+
+			if (bio_add_page(bio, page, n, off) != n)
+				break;
+			p += n;
+			len -= n;
+			sector += n >> SECTOR_SHIFT;
+		}
+		r = submit_bio_wait(bio);
+		bio_put(bio);
+	}
+
+	if (vmalloced && !op_is_write(opf))
+		invalidate_kernel_vmap_range(buf, p - (u8 *)buf);
+	return r;
+}
+
+static u64 seg_offset(struct dsn_log *log, u32 seg)
+{
+	return (log->area_start + (u64)seg * DYNSNAP_SEG_SECTORS) << SECTOR_SHIFT;
+}
+
+static u32 seg_of(struct dsn_log *log, u64 pos)
+{
+	return div_u64((pos >> SECTOR_SHIFT) - log->area_start,
+		       DYNSNAP_SEG_SECTORS);
+}
+
+int dsn_log_init(struct dsn_log *log, struct block_device *bdev, u32 tier,
+		 const u8 *uuid, u64 area_start, u64 area_sectors)
+{
+	memset(log, 0, sizeof(*log));
+	log->bdev = bdev;
+	log->tier = tier;
+	log->uuid = uuid;
+	log->area_start = area_start;
+	log->nr_segments = div_u64(area_sectors, DYNSNAP_SEG_SECTORS);
+	mutex_init(&log->lock);
+	init_waitqueue_head(&log->wait);
+	/* The open segment and the successor it names. */
+	if (log->nr_segments < 2)
+		return -ENOSPC;
+
+	log->seg_in_use = bitmap_zalloc(log->nr_segments, GFP_KERNEL);
+	log->seg_live = kvcalloc(log->nr_segments, sizeof(u32), GFP_KERNEL);
+	log->batch = kvmalloc(BATCH_BYTES, GFP_KERNEL);
+	log->spare = kvmalloc(BATCH_BYTES, GFP_KERNEL);
+	if (!log->seg_in_use || !log->seg_live || !log->batch || !log->spare) {
+		dsn_log_exit(log);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dsn_log_exit(struct dsn_log *log)
+{
+	kvfree(log->spare);
+	kvfree(log->batch);
+	kvfree(log->seg_live);
+	bitmap_free(log->seg_in_use);
+	log->spare = NULL;
+	log->batch = NULL;
+	log->seg_live = NULL;
+	log->seg_in_use = NULL;
+}
+
+static void reserve_seg(struct dsn_log *log, u32 seg)
+{
+	if (!test_and_set_bit(seg, log->seg_in_use))
+		log->segs_used++;
+}
+
+/* Put the header of the open segment at the start of the empty batch. */
+static void start_segment(struct dsn_log *log)
+{
+	struct dynsnap_segment_header sh = {
+		.tier = log->tier,
+		.segment_seq = log->seg_seq,
+		.first_record_seq = log->next_seq,
+		.next_segment = seg_offset(log, log->next_seg) >> SECTOR_SHIFT,
+	};
+
+	memcpy(sh.uuid, log->uuid, DYNSNAP_UUID_SIZE);
+	log->tail = seg_offset(log, log->cur_seg);
+	dynsnap_segment_encode(&sh, log->batch);
+	log->batch_len = DYNSNAP_SEG_HEADER_SIZE;
+	log->batch_seq = log->next_seq;
+}
+
+/* A log with nothing in it: segment 0 opens, segment 1 follows. */
+static void start_empty(struct dsn_log *log)
+{
+	log->cur_seg = 0;
+	log->next_seg = 1;
+	reserve_seg(log, 0);
+	reserve_seg(log, 1);
+	log->seg_seq = 1;
+	log->next_seq = 1;
+	log->durable_seq = 1;
+	start_segment(log);
+}
+
+/* Move on to the reserved successor and reserve the next one. */
+static int open_next_segment(struct dsn_log *log)
+{
+	u32 next;
+
+	next = find_next_zero_bit(log->seg_in_use, log->nr_segments,
+				  log->next_seg);
+	if (next >= log->nr_segments)
+		next = find_first_zero_bit(log->seg_in_use, log->nr_segments);
+	if (next >= log->nr_segments)
+		return -ENOSPC;
+	reserve_seg(log, next);
+	log->cur_seg = log->next_seg;
+	log->next_seg = next;
+	log->seg_seq++;
+	start_segment(log);
+	return 0;
+}
+
+/* Write the current batch with FUA. Called and returns with the lock held. */
+static int write_batch(struct dsn_log *log)
+{
+	u64 start, last;
+	u32 len, padded;
+	u8 *buf;
+	int r;
+
+	while (log->writing) {
+		mutex_unlock(&log->lock);
+		wait_event(log->wait, !READ_ONCE(log->writing));
+		mutex_lock(&log->lock);
+	}
+	if (log->error)
+		return log->error;
+	if (!log->batch_len)
+		return 0;
+
+	buf = log->batch;
+	log->batch = log->spare;
+	log->spare = buf;
+	len = log->batch_len;
+	padded = round_up(len, SECTOR_SIZE);
+	memset(buf + len, 0, padded - len);
+	start = log->tail;
+	last = log->next_seq;
+	log->tail += padded;
+	log->batch_len = 0;
+	log->batch_seq = last;
+	log->writing = true;
+	mutex_unlock(&log->lock);
+
+	r = dsn_io_sync(log->bdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, start,
+			buf, padded);
+
+	mutex_lock(&log->lock);
+	log->writing = false;
+	if (r) {
+		DMERR("%s tier: delta log write at byte %llu failed: %d",
+		      log->tier == DYNSNAP_TIER_FAST ? "fast" : "slow", start, r);
+		log->error = -EIO;
+	} else {
+		log->durable_seq = last;
+	}
+	wake_up_all(&log->wait);
+	return log->error;
+}
+
+int dsn_log_append(struct dsn_log *log, struct dynsnap_record_header *h,
+		   const u8 *payload, u64 *pos, u64 *seq)
+{
+	u32 size = dynsnap_record_size(h);
+	u64 seg_end;
+	int r = 0;
+
+	mutex_lock(&log->lock);
+	for (;;) {
+		if (log->error) {
+			r = log->error;
+			goto out;
+		}
+		seg_end = seg_offset(log, log->cur_seg) + SEG_BYTES;
+		if (log->tail + log->batch_len + size <= seg_end &&
+		    log->batch_len + size <= BATCH_BYTES - SECTOR_SIZE)
+			break;
+		/* A batch is one contiguous write: send what we have first. */
+		if (log->batch_len || log->writing) {
+			r = write_batch(log);
+			if (r)
+				goto out;
+			continue;
+		}
+		r = open_next_segment(log);
+		if (r)
+			goto out;
+	}
+
+	h->sequence = log->next_seq++;
+	dynsnap_record_encode(h, log->batch + log->batch_len, payload);
+	memcpy(log->batch + log->batch_len + DYNSNAP_REC_HEADER_SIZE, payload,
+	       h->stored_length);
+	*pos = log->tail + log->batch_len;
+	*seq = h->sequence;
+	log->batch_len += size;
+	log->seg_live[log->cur_seg] += size;
+	log->record_bytes += size;
+out:
+	mutex_unlock(&log->lock);
+	return r;
+}
+
+int dsn_log_commit(struct dsn_log *log, u64 seq)
+{
+	int r = 0;
+
+	mutex_lock(&log->lock);
+	if (WARN_ON_ONCE(seq >= log->next_seq))
+		r = -EINVAL;
+	while (!r && log->durable_seq <= seq)
+		r = write_batch(log);
+	mutex_unlock(&log->lock);
+	return r;
+}
+
+void dsn_log_release(struct dsn_log *log, u64 pos, u32 bytes)
+{
+	u32 seg = seg_of(log, pos);
+
+	mutex_lock(&log->lock);
+	if (!WARN_ON_ONCE(seg >= log->nr_segments ||
+			  log->seg_live[seg] < bytes))
+		log->seg_live[seg] -= bytes;
+	log->record_bytes -= min_t(u64, log->record_bytes, bytes);
+	mutex_unlock(&log->lock);
+}
+
+void dsn_log_usage(struct dsn_log *log, u64 *used, u64 *total)
+{
+	*used = (u64)READ_ONCE(log->segs_used) * DYNSNAP_SEG_SECTORS;
+	*total = (u64)log->nr_segments * DYNSNAP_SEG_SECTORS;
+}
+
+static int read_segment_header(struct dsn_log *log, u32 seg, u8 *buf,
+			       struct dynsnap_segment_header *sh)
+{
+	int r = dsn_io_sync(log->bdev, REQ_OP_READ, seg_offset(log, seg), buf,
+			    DYNSNAP_SEG_HEADER_SIZE);
+
+	if (r)
+		return r;
+	if (dynsnap_segment_decode(buf, DYNSNAP_SEG_HEADER_SIZE, log->uuid, sh) ||
+	    sh->tier != log->tier)
+		return -ENODATA;
+	return 0;
+}
+
+static int seg_from_sector(struct dsn_log *log, u64 sector, u32 *seg)
+{
+	u64 rel;
+
+	if (sector < log->area_start)
+		return -EINVAL;
+	rel = sector - log->area_start;
+	if (do_div(rel, DYNSNAP_SEG_SECTORS))
+		return -EINVAL;
+	if (rel >= log->nr_segments)
+		return -EINVAL;
+	*seg = rel;
+	return 0;
+}
+
+static const char *tier_name(struct dsn_log *log)
+{
+	return log->tier == DYNSNAP_TIER_FAST ? "fast" : "slow";
+}
+
+/* A record with this sequence or a later one, anywhere from @from on. */
+static bool later_record(const u8 *data, size_t len, size_t from, u64 seq)
+{
+	struct dynsnap_record_header h;
+	const u8 *payload;
+	size_t at;
+
+	for (at = from; at + DYNSNAP_REC_HEADER_SIZE <= len; at++) {
+		if (dsn_get_le32(data + at + 4) != DYNSNAP_REC_MAGIC)
+			continue;
+		if (!dynsnap_record_decode(data + at, len - at, &h, &payload) &&
+		    h.sequence >= seq)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The record at *@pos did not verify. If its header still reads as the
+ * record expected and the log goes on after it, the record is damaged:
+ * return 0 with *@h filled and *@pos past it, so that it is indexed and
+ * reading it fails with EIO rather than the log ending there silently.
+ * Return 1 where the log really ends (a batch torn by a crash looks the
+ * same as a damaged last record, and its writes were never issued), or
+ * -EUCLEAN when records are lost and it cannot be known which.
+ */
+static int skip_damaged(struct dsn_log *log, u32 seg, const u8 *data,
+			size_t len, size_t *pos, u64 seq,
+			struct dynsnap_record_header *h)
+{
+	struct dynsnap_record_header next;
+	size_t at = *pos, end, np;
+	const u8 *payload;
+
+	/* Zero padding may end a batch; the next one starts on a sector. */
+	if (at >= len ||
+	    dynsnap_is_zeroed(data + at, min(len, dynsnap_log_padded(at)) - at))
+		at = dynsnap_log_padded(at);
+
+	if (at + DYNSNAP_REC_HEADER_SIZE <= len &&
+	    !dynsnap_record_decode_header(data + at, len - at, h) &&
+	    h->sequence == seq && !dynsnap_record_is_control(h)) {
+		end = at + dynsnap_record_size(h);
+		np = end;
+		if (end <= len &&
+		    !dynsnap_log_next(data, len, &np, seq + 1, &next, &payload)) {
+			DMERR("%s tier: delta record %llu at segment %u offset %zu is damaged",
+			      tier_name(log), seq, seg, at);
+			*pos = end;
+			return 0;
+		}
+	}
+	if (later_record(data, len, *pos, seq + 1)) {
+		DMERR("%s tier: delta log damaged at segment %u offset %zu: %s",
+		      tier_name(log), seg, *pos,
+		      "records after it cannot be placed");
+		return -EUCLEAN;
+	}
+	return 1;
+}
+
+int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
+		   void *context)
+{
+	struct dynsnap_segment_header sh;
+	struct dynsnap_record_header h;
+	const u8 *payload;
+	u32 seg = 0, next;
+	size_t pos;
+	u64 seq;
+	int r;
+
+	r = read_segment_header(log, 0, buf, &sh);
+	if (r == -ENODATA ||
+	    (!r && (sh.segment_seq != 1 || sh.first_record_seq != 1))) {
+		start_empty(log);
+		return 0;
+	}
+	if (r)
+		return r;
+
+	seq = 1;
+	for (;;) {
+		reserve_seg(log, seg);
+		r = seg_from_sector(log, sh.next_segment, &next);
+		if (r) {
+			DMERR("segment %u names an invalid successor", seg);
+			return -EUCLEAN;
+		}
+		reserve_seg(log, next);
+
+		r = dsn_io_sync(log->bdev, REQ_OP_READ, seg_offset(log, seg),
+				buf, SEG_BYTES);
+		if (r)
+			return r;
+		pos = 0;
+		for (;;) {
+			u8 *data = buf + DYNSNAP_SEG_HEADER_SIZE;
+			size_t len = SEG_BYTES - DYNSNAP_SEG_HEADER_SIZE;
+			u64 at;
+
+			if (dynsnap_log_next(data, len, &pos, seq, &h, &payload)) {
+				r = skip_damaged(log, seg, data, len, &pos, seq, &h);
+				if (r > 0)
+					break;		/* the end of the log */
+				if (r < 0)
+					return r;
+				payload = NULL;		/* damaged, still indexed */
+			}
+			at = seg_offset(log, seg) + DYNSNAP_SEG_HEADER_SIZE +
+			     pos - dynsnap_record_size(&h);
+			r = fn(context, log, &h, payload, at);
+			if (r)
+				return r;
+			log->seg_live[seg] += dynsnap_record_size(&h);
+			log->record_bytes += dynsnap_record_size(&h);
+			seq++;
+		}
+
+		log->cur_seg = seg;
+		log->next_seg = next;
+		log->seg_seq = sh.segment_seq;
+		log->tail = seg_offset(log, seg) + DYNSNAP_SEG_HEADER_SIZE +
+			    round_up(pos, SECTOR_SIZE);
+
+		/* Did the log go on in the successor? */
+		r = read_segment_header(log, next, buf, &sh);
+		if (!r && sh.segment_seq == log->seg_seq + 1 &&
+		    sh.first_record_seq > seq) {
+			DMERR("%s tier: delta log records %llu to %llu are missing",
+			      tier_name(log), seq, sh.first_record_seq - 1);
+			return -EUCLEAN;
+		}
+		if (r == -ENODATA ||
+		    (!r && (sh.segment_seq != log->seg_seq + 1 ||
+			    sh.first_record_seq != seq)))
+			break;
+		if (r)
+			return r;
+		seg = next;
+	}
+
+	log->next_seq = seq;
+	log->durable_seq = seq;
+	log->batch_len = 0;
+	log->batch_seq = seq;
+	return 0;
+}
+
+int dsn_log_read_record(struct dsn_log *log, u64 pos, u32 stored_length,
+			u8 *buf, size_t cap, struct dynsnap_record_header *h,
+			const u8 **payload)
+{
+	u64 start = round_down(pos, SECTOR_SIZE);
+	u32 skip = pos - start;
+	size_t len = round_up(skip + DYNSNAP_REC_HEADER_SIZE + stored_length,
+			      SECTOR_SIZE);
+	int r;
+
+	if (len > cap)
+		return -EOVERFLOW;
+	r = dsn_io_sync(log->bdev, REQ_OP_READ, start, buf, len);
+	if (r)
+		return r;
+	if (dynsnap_record_decode(buf + skip, len - skip, h, payload) ||
+	    h->stored_length != stored_length)
+		return -EBADMSG;
+	return 0;
+}
