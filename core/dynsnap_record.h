@@ -7,7 +7,8 @@
  * volume, at the record's level:
  *
  *   block, sub-block: the old bytes, verbatim (length bytes);
- *   bit:              a sparse XOR delta (old ^ new), see dynsnap_xor.h.
+ *   bit:              a sparse undo delta (the old bytes a write changes), see
+ *                     dynsnap_undo.h.
  *
  * after the codec named in the header (compression, then encryption) has
  * been undone. A crc32c covers the header after its checksum field and the
@@ -38,8 +39,8 @@ extern "C" {
 /* Largest stretch of volume one record covers: one maximal block. */
 #define DYNSNAP_REC_MAX_LENGTH		(DYNSNAP_MAX_BLOCK_SECTORS << DYNSNAP_SECTOR_SHIFT)
 /*
- * Bound on any payload: a sparse XOR delta of a maximal block never needs
- * more than its length + 12 bytes (see dynsnap_xor.h), plus a tag.
+ * Bound on any payload: a sparse undo delta of a maximal block never needs
+ * more than its length + 12 bytes (see dynsnap_undo.h), plus a tag.
  */
 #define DYNSNAP_REC_MAX_STORED		(DYNSNAP_REC_MAX_LENGTH + 64)
 
@@ -149,7 +150,7 @@ enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
  * Decode a whole record laid out contiguously in @buf (@len bytes): header,
  * then payload. On success *@payload points into @buf. The one validator
  * every reader of the delta store goes through; a raw bit-level payload is
- * validated as a sparse XOR delta too, and a control payload as its type.
+ * validated as a sparse undo delta too, and a control payload as its type.
  */
 enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
 				       struct dynsnap_record_header *h,

@@ -620,14 +620,24 @@ void dsn_end_write(struct dsn_io *io)
 		wake_up_all(&e->drain_wait);
 }
 
-/* New data of a write, zeroes for discard and write-zeroes. */
-static void copy_new_data(struct bio *bio, u8 *buf)
+/*
+ * New data of a write; zeroes for write-zeroes. A discarded range may read
+ * back as anything, so every old byte counts as changed: the complement
+ * of the old data differs from it everywhere.
+ */
+static void copy_new_data(struct bio *bio, const u8 *old, u8 *buf)
 {
 	struct bvec_iter iter;
 	struct bio_vec bv;
+	u32 i;
 
-	if (bio_op(bio) != REQ_OP_WRITE) {
+	if (bio_op(bio) == REQ_OP_WRITE_ZEROES) {
 		memset(buf, 0, bio->bi_iter.bi_size);
+		return;
+	}
+	if (bio_op(bio) != REQ_OP_WRITE) {
+		for (i = 0; i < bio->bi_iter.bi_size; i++)
+			buf[i] = ~old[i];
 		return;
 	}
 	bio_for_each_segment(bv, bio, iter) {
@@ -742,7 +752,7 @@ static int preserve_bits(struct dsn_engine *e, struct dsn_io *io,
 			io->volume_sector << SECTOR_SHIFT, old, len);
 	if (r)
 		return r;
-	copy_new_data(io->bio, new);
+	copy_new_data(io->bio, old, new);
 	/* The encoding goes after the new data in the record buffer. */
 	stored = dynsnap_undo_encode(old, new, len, new + len,
 				     e->rec_cap - len);
@@ -1091,6 +1101,13 @@ u64 dsn_engine_volume_sectors(struct dsn_engine *e)
 dev_t dsn_engine_origin_dev(struct dsn_engine *e)
 {
 	return e->origin_dev;
+}
+
+dev_t dsn_engine_tier_dev(struct dsn_engine *e, u32 tier)
+{
+	if (tier == DYNSNAP_TIER_SLOW)
+		return e->has_slow ? e->slow.bdev->bd_dev : 0;
+	return e->fast.bdev->bd_dev;
 }
 
 u32 dsn_engine_block_sectors(struct dsn_engine *e)

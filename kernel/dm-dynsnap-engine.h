@@ -138,5 +138,7 @@ void dsn_view_read(struct dsn_view *v, struct bio *bio, u64 volume_sector);
 u64 dsn_engine_volume_sectors(struct dsn_engine *e);
 u32 dsn_engine_block_sectors(struct dsn_engine *e);
 dev_t dsn_engine_origin_dev(struct dsn_engine *e);
+/* A tier's device, 0 for a missing slow tier. */
+dev_t dsn_engine_tier_dev(struct dsn_engine *e, u32 tier);
 
 #endif /* DM_DYNSNAP_ENGINE_H */

@@ -321,31 +321,16 @@ static const char *tier_name(struct dsn_log *log)
 	return log->tier == DYNSNAP_TIER_FAST ? "fast" : "slow";
 }
 
-/* A record with this sequence or a later one, anywhere from @from on. */
-static bool later_record(const u8 *data, size_t len, size_t from, u64 seq)
-{
-	struct dynsnap_record_header h;
-	const u8 *payload;
-	size_t at;
-
-	for (at = from; at + DYNSNAP_REC_HEADER_SIZE <= len; at++) {
-		if (dsn_get_le32(data + at + 4) != DYNSNAP_REC_MAGIC)
-			continue;
-		if (!dynsnap_record_decode(data + at, len - at, &h, &payload) &&
-		    h.sequence >= seq)
-			return true;
-	}
-	return false;
-}
-
 /*
  * The record at *@pos did not verify. If its header still reads as the
  * record expected and the log goes on after it, the record is damaged:
  * return 0 with *@h filled and *@pos past it, so that it is indexed and
  * reading it fails with EIO rather than the log ending there silently.
- * Return 1 where the log really ends (a batch torn by a crash looks the
- * same as a damaged last record, and its writes were never issued), or
- * -EUCLEAN when records are lost and it cannot be known which.
+ * Return 1 where the log ends: a batch torn by a crash looks the same as
+ * a damaged last record, and its writes were never issued. Records carry
+ * no store identity yet, so stale records of an earlier store past the
+ * end cannot be told from ours, and a header damaged beyond reading ends
+ * the log too.
  */
 static int skip_damaged(struct dsn_log *log, u32 seg, const u8 *data,
 			size_t len, size_t *pos, u64 seq,
@@ -372,12 +357,6 @@ static int skip_damaged(struct dsn_log *log, u32 seg, const u8 *data,
 			*pos = end;
 			return 0;
 		}
-	}
-	if (later_record(data, len, *pos, seq + 1)) {
-		DMERR("%s tier: delta log damaged at segment %u offset %zu: %s",
-		      tier_name(log), seg, *pos,
-		      "records after it cannot be placed");
-		return -EUCLEAN;
 	}
 	return 1;
 }

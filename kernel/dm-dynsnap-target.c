@@ -458,7 +458,7 @@ static int dynsnap_iterate_devices(struct dm_target *ti,
  *   epoch            the current epoch
  *   *_regions        regions at each level in the current epoch
  *   space            ok | full (a delta could not be stored)
- *   space_events     writes refused or snapshots dropped for space
+ *   space_events     writes or messages refused for lack of space
  *   delta_bytes      bytes of delta records, headers included
  * New fields are only ever appended.
  *
@@ -636,6 +636,7 @@ static struct target_type dynsnap_target = {
 struct dynsnap_view_c {
 	char *volume;			/* the dynsnap device, as given */
 	struct dm_dev *origin;		/* read for the current data */
+	struct dm_dev *fast, *slow;	/* open while the view reads deltas */
 	struct dynsnap_metadata *md;
 	struct dsn_view *view;
 	u64 id;
@@ -647,6 +648,10 @@ static void view_dtr(struct dm_target *ti)
 
 	if (vc->view)
 		dsn_view_close(vc->view);
+	if (vc->slow)
+		dm_put_device(ti, vc->slow);
+	if (vc->fast)
+		dm_put_device(ti, vc->fast);
 	if (vc->origin)
 		dm_put_device(ti, vc->origin);
 	if (vc->md)
@@ -680,14 +685,21 @@ static struct dynsnap_metadata *find_volume(const char *name)
 	return store;
 }
 
+/* dm devices may share a device: the volume's tables hold these too. */
+static int open_devt(struct dm_target *ti, dev_t dev, struct dm_dev **out)
+{
+	char name[24];
+
+	snprintf(name, sizeof(name), "%u:%u", MAJOR(dev), MINOR(dev));
+	return dm_get_device(ti, name, DSN_OPEN_READ, out);
+}
+
 /* <dynsnap_dev> <snapshot_id> */
 static int view_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dynsnap_view_c *vc;
 	const char *error = NULL;
 	struct dsn_engine *e;
-	char origin[24];
-	dev_t odev;
 	int r;
 
 	if (argc != 2) {
@@ -724,11 +736,16 @@ static int view_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EINVAL;
 		goto bad;
 	}
-	odev = dsn_engine_origin_dev(e);
-	snprintf(origin, sizeof(origin), "%u:%u", MAJOR(odev), MINOR(odev));
-	r = dm_get_device(ti, origin, DSN_OPEN_READ, &vc->origin);
+	/* The view may outlive the dynsnap table: hold its devices too. */
+	r = open_devt(ti, dsn_engine_origin_dev(e), &vc->origin);
+	if (!r)
+		r = open_devt(ti, dsn_engine_tier_dev(e, DYNSNAP_TIER_FAST),
+			      &vc->fast);
+	if (!r && dsn_engine_tier_dev(e, DYNSNAP_TIER_SLOW))
+		r = open_devt(ti, dsn_engine_tier_dev(e, DYNSNAP_TIER_SLOW),
+			      &vc->slow);
 	if (r) {
-		ti->error = "cannot open the volume's origin device";
+		ti->error = "cannot open the volume's devices";
 		goto bad;
 	}
 	vc->view = dsn_view_open(e, vc->id, vc->origin->bdev, &error);
