@@ -1357,6 +1357,7 @@ static int replay_record(void *context, struct dsn_log *log,
 	struct dsn_engine *e = context;
 	struct dsn_delta d;
 	u64 block, mask = 0;
+	u32 epoch;
 	int r;
 
 	if (dynsnap_record_is_control(h)) {
@@ -1364,13 +1365,22 @@ static int replay_record(void *context, struct dsn_log *log,
 			return -EUCLEAN;
 		return replay_control(e, h, payload);
 	}
-	if (dynsnap_record_check_geometry(h, &e->geo, e->volume_sectors) ||
-	    h->epoch > e->epoch || !h->epoch)
+	if (dynsnap_record_check_geometry(h, &e->geo, e->volume_sectors))
+		return -EUCLEAN;
+	/*
+	 * A damaged record's epoch cannot be trusted. The fast log is in
+	 * epoch order, so there it is the epoch being replayed; on the slow
+	 * tier the newest one, which every view applies: EIO, never wrong.
+	 */
+	epoch = h->epoch;
+	if (!payload)
+		epoch = log->tier == DYNSNAP_TIER_FAST ? e->epoch : U32_MAX;
+	else if (h->epoch > e->epoch || !h->epoch)
 		return -EUCLEAN;
 
 	block = h->location >> e->block_shift;
 	d.pos = pos;
-	d.epoch = h->epoch;
+	d.epoch = epoch;
 	d.stored = h->stored_length;
 	d.first = h->location & ((1U << e->block_shift) - 1);
 	d.sectors = h->length >> SECTOR_SHIFT;
