@@ -212,7 +212,13 @@ dsn_create dsn "$table"
 errors0=$(dsn_status_field dsn 6)
 expect_eio A2 "$x_loc" "$x_len"
 [ "$(dsn_status_field dsn 6)" -gt "$errors0" ] || die "status checksum errors did not rise"
-expect_good B2
+# The slow log is not in epoch order, so a damaged record there counts for
+# every epoch: newer views may fail with EIO too, but never read wrong data.
+rc=$(view_rc B2 /tmp/cmp.out)
+case "$rc" in
+0 | 3) log "view of B2: compare exit $rc" ;;
+*) die "the view of B2 returned wrong data or failed (dsn-oracle compare exit $rc)" ;;
+esac
 dsn_reference $model /tmp/ref.live
 dsn_compare $dev /tmp/ref.live "live volume"
 dsn_remove dsn
