@@ -18,6 +18,7 @@
  * byte. An encoding never exceeds len + 12 bytes.
  *
  * Pure functions on caller-owned buffers; callable from any context.
+ * Implemented in dynsnap_xor.c, beside the XOR codec whose runs they share.
  */
 #ifndef DYNSNAP_UNDO_H
 #define DYNSNAP_UNDO_H

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sparse XOR delta codec (see dynsnap_xor.h for the format).
+ * Sparse run codecs: XOR deltas (dynsnap_xor.h) and undo deltas
+ * (dynsnap_undo.h) share the run container, the run boundaries and the
+ * structural checks; they differ in the bytes a run carries.
  */
-#include "dynsnap_xor.h"
+#include "dynsnap_undo.h"
 
 /* Byte @i of the difference: a ^ b, or a alone when it already is one. */
 static inline u8 diff_at(const u8 *a, const u8 *b, u32 i)
@@ -34,8 +36,12 @@ static u32 run_end(const u8 *a, const u8 *b, u32 len, u32 start)
 	return end;
 }
 
-static size_t encode(const u8 *a, const u8 *b, u32 len, u8 *out,
-		     size_t out_cap)
+/*
+ * Runs where a ^ b (or a alone) is not zero; each carries those XOR bytes,
+ * or the bytes of @values at the same offsets when @values is given.
+ */
+static size_t encode(const u8 *a, const u8 *b, u32 len, const u8 *values,
+		     u8 *out, size_t out_cap)
 {
 	size_t pos = DYNSNAP_XOR_COUNT_SIZE;
 	u32 runs = 0, i = 0, end, k;
@@ -54,7 +60,7 @@ static size_t encode(const u8 *a, const u8 *b, u32 len, u8 *out,
 		dsn_put_le32(out + pos + 4, end - i);
 		pos += DYNSNAP_XOR_RUN_HEADER_SIZE;
 		for (k = i; k < end; k++)
-			out[pos++] = diff_at(a, b, k);
+			out[pos++] = values ? values[k] : diff_at(a, b, k);
 		runs++;
 		i = end;
 	}
@@ -65,13 +71,13 @@ static size_t encode(const u8 *a, const u8 *b, u32 len, u8 *out,
 size_t dynsnap_xor_encode(const u8 *old, const u8 *cur, u32 len, u8 *out,
 			  size_t out_cap)
 {
-	return encode(old, cur, len, out, out_cap);
+	return encode(old, cur, len, NULL, out, out_cap);
 }
 
 size_t dynsnap_xor_encode_diff(const u8 *diff, u32 len, u8 *out,
 			       size_t out_cap)
 {
-	return encode(diff, NULL, len, out, out_cap);
+	return encode(diff, NULL, len, NULL, out, out_cap);
 }
 
 /*
@@ -93,11 +99,12 @@ static bool run_canonical(const u8 *bytes, u32 n)
 }
 
 /*
- * Only what the encoder produces is accepted, so a valid delta never
- * exceeds DYNSNAP_XOR_MAX_ENCODED(len) and re-encodes to itself.
+ * The run container: runs sorted, non-empty, inside [0, len), at least a
+ * run header apart, nothing left over. XOR runs must also be exactly what
+ * the encoder writes (@xor), so a valid XOR delta re-encodes to itself.
  */
-enum dynsnap_err dynsnap_xor_validate(const u8 *delta, size_t delta_len,
-				      u32 len)
+static enum dynsnap_err validate_runs(const u8 *delta, size_t delta_len,
+				      u32 len, bool xor)
 {
 	size_t pos = DYNSNAP_XOR_COUNT_SIZE;
 	u32 runs, i, off, n;
@@ -119,13 +126,19 @@ enum dynsnap_err dynsnap_xor_validate(const u8 *delta, size_t delta_len,
 			return DSN_ERR_XOR_FORMAT;
 		if ((u64)off + n > len)
 			return DSN_ERR_XOR_RANGE;
-		if (delta_len - pos < n || !run_canonical(delta + pos, n))
+		if (delta_len - pos < n || (xor && !run_canonical(delta + pos, n)))
 			return DSN_ERR_XOR_FORMAT;
 		pos += n;
 		/* Runs closer than a run header would have been one run. */
 		next_min = (u64)off + n + DYNSNAP_XOR_RUN_HEADER_SIZE;
 	}
 	return pos == delta_len ? DSN_OK : DSN_ERR_XOR_FORMAT;
+}
+
+enum dynsnap_err dynsnap_xor_validate(const u8 *delta, size_t delta_len,
+				      u32 len)
+{
+	return validate_runs(delta, delta_len, len, true);
 }
 
 /* Walks the runs of a delta that has been validated. */
@@ -193,4 +206,35 @@ size_t dynsnap_xor_compose(const u8 *a, size_t a_len, const u8 *b,
 	    dynsnap_xor_apply(scratch, len, b, b_len))
 		return 0;
 	return dynsnap_xor_encode_diff(scratch, len, out, out_cap);
+}
+
+size_t dynsnap_undo_encode(const u8 *old, const u8 *cur, u32 len, u8 *out,
+			   size_t out_cap)
+{
+	return encode(old, cur, len, old, out, out_cap);
+}
+
+bool dynsnap_undo_is_empty(const u8 *delta, size_t delta_len)
+{
+	return delta_len == DYNSNAP_XOR_COUNT_SIZE && !dsn_get_le32(delta);
+}
+
+enum dynsnap_err dynsnap_undo_validate(const u8 *delta, size_t delta_len,
+				       u32 len)
+{
+	return validate_runs(delta, delta_len, len, false);
+}
+
+enum dynsnap_err dynsnap_undo_apply(u8 *data, u32 len, const u8 *delta,
+				    size_t delta_len)
+{
+	enum dynsnap_err e = dynsnap_undo_validate(delta, delta_len, len);
+	struct run_iter it;
+
+	if (e)
+		return e;
+	run_iter_init(&it, delta);
+	while (run_iter_next(&it))
+		memcpy(data + it.off, it.bytes, it.len);
+	return DSN_OK;
 }

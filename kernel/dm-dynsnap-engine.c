@@ -537,11 +537,6 @@ static void end_switch(struct dsn_engine *e)
 	}
 }
 
-void dsn_engine_drain(struct dsn_engine *e)
-{
-	wait_event(e->drain_wait, drained(e));
-}
-
 /* ---- Write path ---- */
 
 static bool needs_preserving(struct dsn_engine *e, struct dsn_io *io,

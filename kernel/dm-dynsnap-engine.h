@@ -103,9 +103,6 @@ int dsn_map_write(struct dsn_engine *e, struct dsn_io *io, struct bio *bio,
 /* Completion of a write that went through dsn_map_write(). */
 void dsn_end_write(struct dsn_io *io);
 
-/* Wait until no write is being preserved or in flight; for postsuspend. */
-void dsn_engine_drain(struct dsn_engine *e);
-
 /* Messages. Each returns 0 or a negative errno; output goes to @result. */
 int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id);
 int dsn_snap_delete(struct dsn_engine *e, u64 id);
