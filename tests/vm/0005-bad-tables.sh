@@ -33,6 +33,10 @@ expect_table_error "feature count larger than the arguments" "invalid number of 
 	"0 $len dynsnap $O $F $S 128 3 sub_block_sectors 8"
 expect_table_error "feature count not a number" "invalid number of feature arguments" \
 	"0 $len dynsnap $O $F $S 128 x sub_block_sectors 8"
+expect_table_error "unknown granularity" "granularity must be block, sub or bit" \
+	"0 $len dynsnap $O $F $S 128 2 granularity bytes"
+expect_table_error "unknown space policy" "on_full must be error or drop_oldest" \
+	"0 $len dynsnap $O $F $S 128 2 on_full ignore"
 expect_table_error "feature without its value" "feature arguments come in name/value pairs" \
 	"0 $len dynsnap $O $F $S 128 1 sub_block_sectors"
 expect_table_error "arguments after the feature group" "too many arguments after the feature group" \
@@ -155,4 +159,23 @@ dsn_wipe_tiers
 dsn_create dsn "0 $len dynsnap $O $F $S 128"
 dd if=/dev/urandom of=/dev/mapper/dsn bs=1M count=1 oflag=direct status=none
 dsn_remove dsn
+
+# The view target: every bad table is refused with its own message.
+expect_view_error() {
+	local desc=$1 msg=$2 table=$3 mark
+	mark=$(dsn_kmsg_mark)
+	if dmsetup create dsn_bad --table "$table" 2>/dev/null; then
+		dmsetup remove dsn_bad || true
+		die "$desc: view table was accepted: $table"
+	fi
+	dsn_kmsg_since "$mark" | grep -qF "dynsnap-view: $msg" ||
+		die "$desc: kernel did not log 'dynsnap-view: $msg'"
+	log "ok - $desc: $msg"
+}
+expect_view_error "view without a snapshot id" "usage: <dynsnap_dev> <snapshot_id>" \
+	"0 $len dynsnap-view $O"
+expect_view_error "view with a non-numeric id" "invalid snapshot id: expected a number" \
+	"0 $len dynsnap-view $O one"
+expect_view_error "view of a device that is not dynsnap" "device is not an active dynsnap device" \
+	"0 $len dynsnap-view $O 1"
 log "pass"
