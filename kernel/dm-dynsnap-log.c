@@ -7,6 +7,7 @@
 #include <linux/device-mapper.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -133,16 +134,23 @@ static void start_segment(struct dsn_log *log)
 	log->batch_seq = log->next_seq;
 }
 
-/* A log with nothing in it: segment 0 opens, segment 1 follows. */
+/*
+ * A log with nothing in it: segment 0 opens, segment 1 follows. Records
+ * carry no store identity, and an earlier store on the same device leaves
+ * records where this one's will go, laid out alike: a random first
+ * sequence keeps a replay from taking them for the continuation of ours.
+ */
 static void start_empty(struct dsn_log *log)
 {
+	u64 first = (get_random_u64() >> 2) + 1;
+
 	log->cur_seg = 0;
 	log->next_seg = 1;
 	reserve_seg(log, 0);
 	reserve_seg(log, 1);
 	log->seg_seq = 1;
-	log->next_seq = 1;
-	log->durable_seq = 1;
+	log->next_seq = first;
+	log->durable_seq = first;
 	start_segment(log);
 }
 
@@ -373,15 +381,14 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
 	int r;
 
 	r = read_segment_header(log, 0, buf, &sh);
-	if (r == -ENODATA ||
-	    (!r && (sh.segment_seq != 1 || sh.first_record_seq != 1))) {
+	if (r == -ENODATA || (!r && sh.segment_seq != 1)) {
 		start_empty(log);
 		return 0;
 	}
 	if (r)
 		return r;
 
-	seq = 1;
+	seq = sh.first_record_seq;
 	for (;;) {
 		reserve_seg(log, seg);
 		r = seg_from_sector(log, sh.next_segment, &next);
