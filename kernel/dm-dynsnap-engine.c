@@ -134,6 +134,18 @@ struct dsn_engine {
 	atomic64_t checksum_errors;
 	atomic64_t space_events;
 	bool full;
+
+	/* The rollback in progress, or the last one; see dsn_rollback(). */
+	struct {
+		struct work_struct work;
+		struct dsn_snap *snap;		/* pinned like by a view */
+		u64 id;
+		u64 cursor;			/* the next block to look at */
+		u64 done, total;		/* blocks */
+		int error;
+		enum dsn_rollback_state state;	/* changed under snap_lock */
+		bool stop;			/* pause at the next block */
+	} rb;
 };
 
 struct dsn_view {
@@ -576,6 +588,7 @@ int dsn_map_write(struct dsn_engine *e, struct dsn_io *io, struct bio *bio,
 	io->block = volume_sector >> e->block_shift;
 	io->locked = false;
 	io->counted = false;
+	io->new_data = NULL;
 	INIT_WORK(&io->work, preserve_work);
 	INIT_LIST_HEAD(&io->defer_node);
 
@@ -620,12 +633,17 @@ void dsn_end_write(struct dsn_io *io)
  * back as anything, so every old byte counts as changed: the complement
  * of the old data differs from it everywhere.
  */
-static void copy_new_data(struct bio *bio, const u8 *old, u8 *buf)
+static void copy_new_data(struct dsn_io *io, const u8 *old, u8 *buf)
 {
+	struct bio *bio = io->bio;
 	struct bvec_iter iter;
 	struct bio_vec bv;
 	u32 i;
 
+	if (io->new_data) {
+		memcpy(buf, io->new_data, io->new_sectors << SECTOR_SHIFT);
+		return;
+	}
 	if (bio_op(bio) == REQ_OP_WRITE_ZEROES) {
 		memset(buf, 0, bio->bi_iter.bi_size);
 		return;
@@ -747,7 +765,7 @@ static int preserve_bits(struct dsn_engine *e, struct dsn_io *io,
 			io->volume_sector << SECTOR_SHIFT, old, len);
 	if (r)
 		return r;
-	copy_new_data(io->bio, old, new);
+	copy_new_data(io, old, new);
 	/* The encoding goes after the new data in the record buffer. */
 	stored = dynsnap_undo_encode(old, new, len, new + len,
 				     e->rec_cap - len);
@@ -768,7 +786,7 @@ static int preserve_bits(struct dsn_engine *e, struct dsn_io *io,
 static int preserve(struct dsn_engine *e, struct dsn_io *io)
 {
 	u32 first = io->volume_sector & ((1U << e->block_shift) - 1);
-	u32 sectors = bio_sectors(io->bio);
+	u32 sectors = io->new_data ? io->new_sectors : bio_sectors(io->bio);
 	struct dsn_slot *slot;
 	struct dsn_block *b;
 	u64 done = 0, need;
@@ -1049,6 +1067,11 @@ void dsn_engine_counters(struct dsn_engine *e, struct dsn_counters *c)
 	c->checksum_errors = atomic64_read(&e->checksum_errors);
 	c->space_events = atomic64_read(&e->space_events);
 	c->full = READ_ONCE(e->full);
+	c->rollback = READ_ONCE(e->rb.state);
+	c->rollback_id = READ_ONCE(e->rb.id);
+	c->rollback_done = READ_ONCE(e->rb.done);
+	c->rollback_total = READ_ONCE(e->rb.total);
+	c->rollback_error = READ_ONCE(e->rb.error);
 	for (i = 0; i < e->nr_regions; i++) {
 		u8 level = READ_ONCE(e->cur_level[i]);
 
@@ -1296,6 +1319,199 @@ void dsn_view_read(struct dsn_view *v, struct bio *bio, u64 volume_sector)
 	queue_work(v->engine->wq, &vio->work);
 }
 
+/* ---- Rollback ---- */
+
+/* Has @b a delta of @epoch or later? Deltas are oldest first. */
+static bool changed_since(struct dsn_engine *e, struct dsn_block *b, u32 epoch)
+{
+	bool changed;
+
+	spin_lock(&e->index_lock);
+	changed = b->count && b->deltas[b->count - 1].epoch >= epoch;
+	spin_unlock(&e->index_lock);
+	return changed;
+}
+
+/*
+ * Find the first block at or after *@block that changed since @epoch.
+ * snap_lock held: only deletions free blocks, and they take it too.
+ */
+static bool next_changed(struct dsn_engine *e, unsigned long *block, u32 epoch)
+{
+	struct dsn_block *b;
+
+	for (b = xa_find(&e->index, block, ULONG_MAX, XA_PRESENT); b;
+	     b = xa_find_after(&e->index, block, ULONG_MAX, XA_PRESENT)) {
+		if (changed_since(e, b, epoch))
+			return true;
+		cond_resched();
+	}
+	return false;
+}
+
+/*
+ * Write the snapshot's bytes of one block, preserving the current ones
+ * first like any overwrite. A block that holds the snapshot's bytes
+ * already (changed and changed back) is left alone.
+ */
+static int rollback_block(struct dsn_engine *e, u64 block,
+			  struct dsn_slot *slot, u8 *current_data)
+{
+	u64 offset = (block << e->block_shift) << SECTOR_SHIFT;
+	struct dsn_io io = {
+		.engine = e,
+		.block = block,
+		.volume_sector = block << e->block_shift,
+		.new_data = slot->data,
+		.new_sectors = e->geo.block_sectors,
+	};
+	struct dsn_delta *deltas = NULL;
+	u32 i, count;
+	int r;
+
+	lock_block(e, &io.held, block);
+	r = dsn_io_sync(e->origin_bdev, REQ_OP_READ, offset, slot->data,
+			e->block_bytes);
+	if (!r)
+		r = view_deltas(e, block, e->rb.snap->epoch, &deltas, &count);
+	if (!r) {
+		memcpy(current_data, slot->data, e->block_bytes);
+		for (i = count; i-- > 0 && !r;)
+			r = apply_delta(e, block, &deltas[i], slot);
+		kfree(deltas);
+	}
+	if (!r && memcmp(current_data, slot->data, e->block_bytes)) {
+		r = preserve(e, &io);
+		if (!r)
+			r = dsn_io_sync(e->origin_bdev, REQ_OP_WRITE, offset,
+					slot->data, e->block_bytes);
+	}
+	unlock_block(e, &io.held);
+	return r;
+}
+
+static void rollback_work(struct work_struct *work)
+{
+	struct dsn_engine *e = container_of(work, struct dsn_engine, rb.work);
+	struct dsn_slot *slot = NULL;
+	u8 *current_data;
+	bool finished = false;
+	unsigned long block;
+	int r = 0;
+
+	current_data = kvmalloc(e->block_bytes, GFP_NOIO);
+	if (!current_data) {
+		r = -ENOMEM;
+		goto out;
+	}
+	slot = slot_get(&e->read_slots);
+	while (!READ_ONCE(e->rb.stop)) {
+		mutex_lock(&e->snap_lock);
+		block = e->rb.cursor;
+		if (!next_changed(e, &block, e->rb.snap->epoch)) {
+			mutex_unlock(&e->snap_lock);
+			finished = true;
+			break;
+		}
+		r = rollback_block(e, block, slot, current_data);
+		if (!r) {
+			e->rb.cursor = block + 1;
+			WRITE_ONCE(e->rb.done, e->rb.done + 1);
+			/* Writes during the rollback may add blocks. */
+			if (e->rb.done > e->rb.total)
+				WRITE_ONCE(e->rb.total, e->rb.done);
+		}
+		mutex_unlock(&e->snap_lock);
+		if (r) {
+			DMERR("%s: rollback to snapshot %llu failed at block %lu: %d",
+			      e->name, e->rb.id, block, r);
+			break;
+		}
+		cond_resched();
+	}
+	slot_put(&e->read_slots, slot);
+	kvfree(current_data);
+	if (finished)
+		r = blkdev_issue_flush(e->origin_bdev);
+out:
+	mutex_lock(&e->snap_lock);
+	if (r || finished) {
+		e->rb.error = r;
+		WRITE_ONCE(e->rb.state, r ? DSN_ROLLBACK_FAILED : DSN_ROLLBACK_DONE);
+		e->rb.snap->views--;
+		e->rb.snap = NULL;
+		if (!r)
+			DMINFO("%s: rollback to snapshot %llu done: %llu blocks",
+			       e->name, e->rb.id, e->rb.done);
+	} else {
+		WRITE_ONCE(e->rb.state, DSN_ROLLBACK_PAUSED);
+	}
+	mutex_unlock(&e->snap_lock);
+	raise_event(e);
+}
+
+int dsn_rollback(struct dsn_engine *e, u64 id)
+{
+	unsigned long block = 0;
+	struct dsn_snap *snap;
+	u64 total = 0;
+	int r = 0;
+
+	if (e->read_only)
+		return -EROFS;
+	mutex_lock(&e->snap_lock);
+	if (e->rb.state == DSN_ROLLBACK_RUNNING ||
+	    e->rb.state == DSN_ROLLBACK_PAUSED) {
+		r = -EALREADY;
+		goto out;
+	}
+	snap = find_snap(e, id);
+	if (!snap) {
+		r = -ENOENT;
+		goto out;
+	}
+	while (next_changed(e, &block, snap->epoch)) {
+		total++;
+		block++;
+	}
+	/* Pinned like by a view: the snapshot cannot go meanwhile. */
+	snap->views++;
+	e->rb.snap = snap;
+	e->rb.id = id;
+	e->rb.cursor = 0;
+	e->rb.error = 0;
+	WRITE_ONCE(e->rb.done, 0);
+	WRITE_ONCE(e->rb.total, total);
+	if (READ_ONCE(e->rb.stop)) {
+		WRITE_ONCE(e->rb.state, DSN_ROLLBACK_PAUSED);
+	} else {
+		WRITE_ONCE(e->rb.state, DSN_ROLLBACK_RUNNING);
+		queue_work(e->wq, &e->rb.work);
+	}
+	DMINFO("%s: rollback to snapshot %llu started: %llu blocks changed since",
+	       e->name, id, total);
+out:
+	mutex_unlock(&e->snap_lock);
+	return r;
+}
+
+void dsn_rollback_pause(struct dsn_engine *e)
+{
+	WRITE_ONCE(e->rb.stop, true);
+	flush_work(&e->rb.work);
+}
+
+void dsn_rollback_continue(struct dsn_engine *e)
+{
+	mutex_lock(&e->snap_lock);
+	WRITE_ONCE(e->rb.stop, false);
+	if (e->rb.state == DSN_ROLLBACK_PAUSED) {
+		WRITE_ONCE(e->rb.state, DSN_ROLLBACK_RUNNING);
+		queue_work(e->wq, &e->rb.work);
+	}
+	mutex_unlock(&e->snap_lock);
+}
+
 /* ---- Activation: rebuild everything from the logs ---- */
 
 static int replay_control(struct dsn_engine *e,
@@ -1438,6 +1654,7 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 		return ERR_PTR(-ENOMEM);
 	}
 	strscpy(e->name, cfg->name, sizeof(e->name));
+	INIT_WORK(&e->rb.work, rollback_work);
 	e->origin_bdev = cfg->origin_bdev;
 	e->origin_dev = cfg->origin_bdev->bd_dev;
 	e->geo = sb->geometry;
@@ -1523,8 +1740,10 @@ void dsn_engine_destroy(struct dsn_engine *e)
 {
 	struct dsn_snap *s, *tmp;
 
-	if (e->wq)
+	if (e->wq) {
+		dsn_rollback_pause(e);
 		destroy_workqueue(e->wq);
+	}
 	slots_exit(&e->read_slots);
 	slots_exit(&e->write_slots);
 	if (e->has_slow)

@@ -53,8 +53,18 @@ struct dsn_io {
 	struct dsn_held held;		/* the block, locked until end_io */
 	u64 block;
 	u64 volume_sector;		/* the bio's first volume sector */
+	const u8 *new_data;		/* or NULL: the bio's data */
+	u32 new_sectors;		/* of new_data */
 	bool counted;			/* in the engine's in-flight count */
 	bool locked;			/* holds the block lock until end_io */
+};
+
+enum dsn_rollback_state {
+	DSN_ROLLBACK_NONE,		/* none since activation */
+	DSN_ROLLBACK_RUNNING,
+	DSN_ROLLBACK_PAUSED,		/* the device is suspended */
+	DSN_ROLLBACK_DONE,
+	DSN_ROLLBACK_FAILED,
 };
 
 struct dsn_counters {
@@ -68,6 +78,9 @@ struct dsn_counters {
 	u64 regions[DYNSNAP_LEVEL__COUNT];
 	u64 space_events;
 	bool full;
+	enum dsn_rollback_state rollback;
+	u64 rollback_id, rollback_done, rollback_total;
+	int rollback_error;
 };
 
 /*
@@ -109,6 +122,18 @@ int dsn_snap_delete(struct dsn_engine *e, u64 id);
 int dsn_snap_list(struct dsn_engine *e, char *result, unsigned int maxlen);
 int dsn_set_granularity(struct dsn_engine *e, enum dynsnap_level level,
 			u32 first_region, u32 count);
+
+/*
+ * Bring the volume back to snapshot @id in the background. Every block
+ * that changed since the snapshot gets the snapshot's bytes through the
+ * normal write path, so its current bytes are preserved like any
+ * overwrite: every snapshot stays intact and a rollback can be undone.
+ * The caller makes sure nobody has the volume open.
+ */
+int dsn_rollback(struct dsn_engine *e, u64 id);
+/* Suspend: stop a running rollback at a block boundary; resume: go on. */
+void dsn_rollback_pause(struct dsn_engine *e);
+void dsn_rollback_continue(struct dsn_engine *e);
 
 void dsn_engine_counters(struct dsn_engine *e, struct dsn_counters *c);
 

@@ -120,6 +120,14 @@ static const char *const on_full_names[] = {
 	[DSN_ON_FULL_DROP_OLDEST] = "drop_oldest",
 };
 
+static const char *const rollback_names[] = {
+	[DSN_ROLLBACK_NONE] = "none",
+	[DSN_ROLLBACK_RUNNING] = "running",
+	[DSN_ROLLBACK_PAUSED] = "paused",
+	[DSN_ROLLBACK_DONE] = "done",
+	[DSN_ROLLBACK_FAILED] = "failed",
+};
+
 static int parse_name(const char *arg, const char *const *names,
 		      unsigned int count)
 {
@@ -414,6 +422,8 @@ static void dynsnap_postsuspend(struct dm_target *ti)
 	struct dynsnap_c *dc = ti->private;
 	int r;
 
+	/* Nothing reaches the origin while the device is suspended. */
+	dsn_rollback_pause(dc->engine);
 	if (READ_ONCE(dc->mode) != DSN_MODE_WRITE)
 		return;
 	r = dynsnap_md_commit(dc->md);
@@ -430,6 +440,7 @@ static void dynsnap_resume(struct dm_target *ti)
 
 	dsn_engine_configure(dc->engine, dc->level, dc->on_full, raise_event,
 			     dc);
+	dsn_rollback_continue(dc->engine);
 }
 
 static int dynsnap_iterate_devices(struct dm_target *ti,
@@ -460,6 +471,9 @@ static int dynsnap_iterate_devices(struct dm_target *ti,
  *   space            ok | full (a delta could not be stored)
  *   space_events     writes or messages refused for lack of space
  *   delta_bytes      bytes of delta records, headers included
+ *   rollback         - (none since activation), or
+ *                    <id>:<running|paused|done|failed>:<done>/<total>
+ *                    in blocks
  * New fields are only ever appended.
  *
  * TABLE: the constructor arguments, features only when they were given.
@@ -487,6 +501,12 @@ static void dynsnap_status(struct dm_target *ti, status_type_t type,
 		       c.regions[DYNSNAP_LEVEL_BLOCK], c.regions[DYNSNAP_LEVEL_SUB],
 		       c.regions[DYNSNAP_LEVEL_BIT], c.full ? "full" : "ok",
 		       c.space_events, c.delta_bytes);
+		if (c.rollback == DSN_ROLLBACK_NONE)
+			DMEMIT(" -");
+		else
+			DMEMIT(" %llu:%s:%llu/%llu", c.rollback_id,
+			       rollback_names[c.rollback], c.rollback_done,
+			       c.rollback_total);
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -532,6 +552,7 @@ static int parse_u32(const char *arg, u32 *v)
  * snap_delete <id>
  * snap_list                          one line per snapshot
  * set_granularity <level> <first_region> [<count>]
+ * rollback <id>                      refused while the device is open
  */
 static int dynsnap_message(struct dm_target *ti, unsigned int argc,
 			   char **argv, char *result, unsigned int maxlen)
@@ -580,7 +601,8 @@ static int dynsnap_message(struct dm_target *ti, unsigned int argc,
 		if (r == -ENOENT)
 			DMWARN("%s: no snapshot %llu", dev, id);
 		else if (r == -EBUSY)
-			DMWARN("%s: snapshot %llu has an open view", dev, id);
+			DMWARN("%s: snapshot %llu has an open view or a rollback in progress",
+			       dev, id);
 		if (r)
 			goto failed;
 		DMINFO("%s: snapshot %llu deleted", dev, id);
@@ -603,11 +625,29 @@ static int dynsnap_message(struct dm_target *ti, unsigned int argc,
 		return 0;
 	}
 
+	if (!strcasecmp(argv[0], "rollback")) {
+		if (argc != 2 || parse_u64(argv[1], &id))
+			goto usage;
+		/* Whoever has the volume open would see it change under them. */
+		if (disk_openers(dm_disk(dm_table_get_md(ti->table)))) {
+			DMWARN("%s: rollback refused: the device is open", dev);
+			return -EBUSY;
+		}
+		r = dsn_rollback(dc->engine, id);
+		if (r == -ENOENT)
+			DMWARN("%s: no snapshot %llu", dev, id);
+		else if (r == -EALREADY)
+			DMWARN("%s: a rollback is in progress", dev);
+		if (r)
+			goto failed;
+		return 0;
+	}
+
 unknown:
 	DMWARN("%s: unknown message '%s'", dev, argc ? argv[0] : "");
 	return -EINVAL;
 usage:
-	DMWARN("%s: usage: snap_create <name> | snap_delete <id> | snap_list | %s",
+	DMWARN("%s: usage: snap_create <name> | snap_delete <id> | snap_list | %s | rollback <id>",
 	       dev, "set_granularity <block|sub|bit> <first_region> [<count>]");
 	return -EINVAL;
 failed:
@@ -618,7 +658,7 @@ failed:
 
 static struct target_type dynsnap_target = {
 	.name = "dynsnap",
-	.version = {0, 2, 0},
+	.version = {0, 3, 0},
 	.module = THIS_MODULE,
 	.ctr = dynsnap_ctr,
 	.dtr = dynsnap_dtr,
