@@ -80,6 +80,20 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 		"invalid snapshot name: 1 to 64 of A-Z a-z 0-9 . _ : @ + -, not starting with -",
 	[DSN_ERR_CTL_RANGE] =
 		"control record region range is empty or wraps",
+	[DSN_ERR_CKPT_SHORT] = "checkpoint truncated",
+	[DSN_ERR_CKPT_MAGIC] = "checkpoint magic mismatch",
+	[DSN_ERR_CKPT_VERSION] = "unsupported checkpoint version",
+	[DSN_ERR_CKPT_SIZE] =
+		"checkpoint length does not match its snapshot and region counts",
+	[DSN_ERR_CKPT_CSUM] = "checkpoint checksum mismatch",
+	[DSN_ERR_CKPT_UUID] = "checkpoint belongs to another store",
+	[DSN_ERR_CKPT_RESERVED] = "checkpoint has unknown flags or reserved bits",
+	[DSN_ERR_CKPT_FIELDS] =
+		"checkpoint has a zero or invalid generation, epoch, region count, next id or log head",
+	[DSN_ERR_CKPT_SNAP] =
+		"checkpoint has an invalid snapshot entry or entries out of order",
+	[DSN_ERR_CKPT_LEVEL] =
+		"checkpoint has an unknown granularity level",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)

@@ -11,12 +11,14 @@
 #include <linux/ktime.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/semaphore.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
+#include "../core/dynsnap_checkpoint.h"
 #include "../core/dynsnap_control.h"
 #include "../core/dynsnap_gc.h"
 #include "../core/dynsnap_view.h"
@@ -27,7 +29,7 @@
 #define DM_MSG_PREFIX "dynsnap"
 
 /* Region level that follows the table's default. */
-#define LEVEL_DEFAULT		0xff
+#define LEVEL_DEFAULT		DYNSNAP_LEVEL_DEFAULT
 #define LOCK_BUCKETS		64
 /* Buffers for concurrent preserving writes and view reads. */
 #define SLOT_MEMORY		(8U << 20)
@@ -62,6 +64,13 @@ struct dsn_snap {
 	u64 ctime_ns;
 	unsigned int views;
 	char name[DYNSNAP_SNAP_NAME_MAX + 1];
+};
+
+/* A control record not yet covered by a checkpoint. */
+struct dsn_ctl_ref {
+	u64 pos;
+	u64 seq;
+	u32 bytes;
 };
 
 struct dsn_lock_bucket {
@@ -117,6 +126,16 @@ struct dsn_engine {
 	u64 next_id;
 	u8 *cur_level, *next_level;	/* per region, or LEVEL_DEFAULT */
 	u8 cur_default, next_default;
+
+	/* Checkpoints (docs/design/snapshot-engine.md), under snap_lock. */
+	u8 uuid[DYNSNAP_UUID_SIZE];
+	struct dynsnap_layout layout;
+	u64 ckpt_generation;		/* of the newest durable one, 0: none */
+	u32 ckpt_slot;			/* the slot the next one goes to */
+	u64 control_seq;		/* replay: control records below it are covered */
+	u32 replay_epoch;		/* replay: epoch of the fast log so far, 0: unknown */
+	struct dsn_ctl_ref *ctl_refs;
+	u32 nr_ctl_refs, cap_ctl_refs;
 
 	/* Admission of writes, so an epoch switch can wait for a quiet volume. */
 	spinlock_t admit_lock;
@@ -500,6 +519,289 @@ static int gc_collect(struct dsn_engine *e)
 	return r;
 }
 
+/* ---- Checkpoints ---- */
+
+/*
+ * The metadata area holds two checkpoint slots, written in turn; the valid
+ * one with the higher generation counts. A torn write spoils only the
+ * slot being written, and the log segments the new checkpoint frees are
+ * given back only once it is durable.
+ */
+u64 dsn_checkpoint_slot_sector(const struct dynsnap_layout *layout, u32 slot)
+{
+	u64 slot_sectors = round_down(layout->meta_sectors / 2, 8);
+
+	return layout->meta_start + slot * slot_sectors;
+}
+
+static u64 ckpt_slot_bytes(struct dsn_engine *e)
+{
+	return round_down(e->layout.meta_sectors / 2, 8) << SECTOR_SHIFT;
+}
+
+/* Bytes written for a checkpoint with @nr_snaps snapshots; 0: too many. */
+static u32 ckpt_bytes(struct dsn_engine *e, u32 nr_snaps)
+{
+	u32 size = dynsnap_checkpoint_size(nr_snaps, e->nr_regions);
+
+	if (!size || round_up((u64)size, 4096) > ckpt_slot_bytes(e))
+		return 0;
+	return round_up(size, 4096);
+}
+
+/* Remember a journaled control record until a checkpoint covers it. */
+static void add_ctl_ref(struct dsn_engine *e, u64 pos, u64 seq, u32 bytes)
+{
+	struct dsn_ctl_ref *refs;
+
+	if (e->nr_ctl_refs == e->cap_ctl_refs) {
+		u32 cap = max(16U, 2 * e->cap_ctl_refs);
+
+		refs = krealloc_array(e->ctl_refs, cap, sizeof(*refs),
+				      GFP_NOIO);
+		/* Without room its bytes stay counted: space, not safety. */
+		if (!refs)
+			return;
+		e->ctl_refs = refs;
+		e->cap_ctl_refs = cap;
+	}
+	e->ctl_refs[e->nr_ctl_refs++] = (struct dsn_ctl_ref) {
+		.pos = pos, .seq = seq, .bytes = bytes,
+	};
+}
+
+/* Control records below @seq are in a checkpoint: their bytes are free. */
+static void release_ctl_refs(struct dsn_engine *e, u64 seq)
+{
+	u32 i, kept = 0;
+
+	for (i = 0; i < e->nr_ctl_refs; i++) {
+		if (e->ctl_refs[i].seq < seq)
+			dsn_log_release(&e->fast, e->ctl_refs[i].pos,
+					e->ctl_refs[i].bytes);
+		else
+			e->ctl_refs[kept++] = e->ctl_refs[i];
+	}
+	e->nr_ctl_refs = kept;
+}
+
+static void encode_snapshots(struct dsn_engine *e, u8 *buf)
+{
+	struct dynsnap_ctl_snap_create c;
+	struct dsn_snap *snap;
+	u32 i = 0;
+
+	list_for_each_entry(snap, &e->snaps, node) {
+		memset(&c, 0, sizeof(c));
+		c.id = snap->id;
+		c.epoch = snap->epoch;
+		c.ctime_ns = snap->ctime_ns;
+		c.name_len = strlen(snap->name);
+		memcpy(c.name, snap->name, c.name_len);
+		dynsnap_ctl_snap_create_encode(&c, buf +
+					       dynsnap_checkpoint_snap_offset(i++));
+	}
+}
+
+/*
+ * Write a checkpoint of the snapshots, epoch and levels, naming as each
+ * log's head its oldest segment with a live record; then give the
+ * segments before the heads back. snap_lock held.
+ */
+static int write_checkpoint(struct dsn_engine *e)
+{
+	struct dynsnap_checkpoint c = {};
+	u32 dead_fast, dead_slow = 0;
+	unsigned int noio;
+	u32 bytes;
+	u8 *buf;
+	int r;
+
+	if (e->read_only)
+		return 0;
+	bytes = ckpt_bytes(e, e->nr_snaps);
+	if (WARN_ON_ONCE(!bytes))
+		return -ENOSPC;
+	noio = memalloc_noio_save();
+	buf = kvzalloc(bytes, GFP_KERNEL);
+	memalloc_noio_restore(noio);
+	if (!buf)
+		return -ENOMEM;
+
+	/* A head must have its segment header on disk. */
+	r = dsn_log_flush(&e->fast);
+	if (!r && e->has_slow)
+		r = dsn_log_flush(&e->slow);
+	if (r)
+		goto out;
+	c.control_seq = dsn_log_next_seq(&e->fast);
+	release_ctl_refs(e, c.control_seq);
+	dsn_log_head(&e->fast, &c.fast_head_sector, &c.fast_head_seq,
+		     &dead_fast);
+	if (e->has_slow)
+		dsn_log_head(&e->slow, &c.slow_head_sector, &c.slow_head_seq,
+			     &dead_slow);
+	memcpy(c.uuid, e->uuid, sizeof(c.uuid));
+	c.generation = e->ckpt_generation + 1;
+	c.epoch = e->epoch;
+	c.nr_snaps = e->nr_snaps;
+	c.nr_regions = e->nr_regions;
+	c.next_id = e->next_id;
+	dynsnap_checkpoint_encode_header(&c, buf);
+	encode_snapshots(e, buf);
+	memcpy(buf + dynsnap_checkpoint_levels_offset(c.nr_snaps),
+	       e->cur_level, e->nr_regions);
+	memcpy(buf + dynsnap_checkpoint_levels_offset(c.nr_snaps) +
+	       e->nr_regions, e->next_level, e->nr_regions);
+	dynsnap_checkpoint_seal(buf);
+
+	r = dsn_io_sync(e->fast.bdev, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH |
+			REQ_FUA, dsn_checkpoint_slot_sector(&e->layout,
+							    e->ckpt_slot) << SECTOR_SHIFT,
+			buf, bytes);
+	if (r) {
+		DMERR("%s: checkpoint write failed: %d", e->name, r);
+		r = -EIO;
+		goto out;
+	}
+	e->ckpt_generation = c.generation;
+	e->ckpt_slot ^= 1;
+	dsn_log_drop_head(&e->fast, dead_fast);
+	if (e->has_slow)
+		dsn_log_drop_head(&e->slow, dead_slow);
+	/* Space came back: writes that need a delta may try again. */
+	if ((dead_fast || dead_slow) && xchg(&e->full, false))
+		raise_event(e);
+out:
+	kvfree(buf);
+	return r;
+}
+
+/* Read slot @slot; 1 if it was never written, 0 if valid, else < 0. */
+static int read_checkpoint(struct dsn_engine *e, u32 slot, u8 **bufp,
+			   struct dynsnap_checkpoint *c)
+{
+	u64 offset = dsn_checkpoint_slot_sector(&e->layout, slot) << SECTOR_SHIFT;
+	enum dynsnap_err err;
+	u64 total;
+	u8 *buf;
+	int r;
+
+	*bufp = NULL;
+	buf = kvmalloc(4096, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	r = dsn_io_sync(e->fast.bdev, REQ_OP_READ, offset, buf, 4096);
+	if (r)
+		goto bad;
+	if (dynsnap_checkpoint_is_blank(buf)) {
+		kvfree(buf);
+		return 1;
+	}
+	total = le32_to_cpu(((const struct dynsnap_disk_checkpoint_header *)buf)->total_len);
+	total = round_up(total, 4096);
+	if (total > 4096 && total <= ckpt_slot_bytes(e)) {
+		kvfree(buf);
+		buf = kvmalloc(total, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		r = dsn_io_sync(e->fast.bdev, REQ_OP_READ, offset, buf, total);
+		if (r)
+			goto bad;
+	} else if (total > 4096) {
+		total = 4096;	/* decoding tells what is wrong */
+	}
+	err = dynsnap_checkpoint_decode(buf, total, e->uuid, c);
+	if (err) {
+		DMERR("%s: checkpoint slot %u is damaged: %s", e->name, slot,
+		      dynsnap_strerror(err));
+		r = -EUCLEAN;
+		goto bad;
+	}
+	*bufp = buf;
+	return 0;
+bad:
+	kvfree(buf);
+	return r;
+}
+
+/*
+ * Load the newest valid checkpoint, if any: snapshots, epoch, levels, and
+ * where each log's replay starts (*@c, zeroed heads when none exists).
+ */
+static int load_checkpoint(struct dsn_engine *e, struct dynsnap_checkpoint *c,
+			   const char **error)
+{
+	struct dynsnap_checkpoint slot_c[2];
+	struct dynsnap_ctl_snap_create sc;
+	struct dsn_snap *snap;
+	int r[2], best = -1;
+	u8 *buf[2];
+	u32 i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < 2; i++) {
+		r[i] = read_checkpoint(e, i, &buf[i], &slot_c[i]);
+		if (r[i] < 0 && r[i] != -EUCLEAN) {
+			if (i)
+				kvfree(buf[0]);
+			*error = r[i] == -ENOMEM ?
+				 "cannot allocate memory for the checkpoint" :
+				 "cannot read checkpoint";
+			return r[i];
+		}
+		if (!r[i] && (best < 0 ||
+			      slot_c[i].generation > slot_c[best].generation))
+			best = i;
+	}
+	if (best < 0) {
+		kvfree(buf[0]);
+		kvfree(buf[1]);
+		/* Both blank: a store that never needed one. */
+		if (r[0] == 1 && r[1] == 1)
+			return 0;
+		*error = "checkpoint is damaged";
+		return -EUCLEAN;
+	}
+
+	*c = slot_c[best];
+	if (c->nr_regions != e->nr_regions ||
+	    !c->slow_head_sector != !e->has_slow) {
+		r[0] = -EUCLEAN;
+		*error = "checkpoint does not match the store";
+		goto out;
+	}
+	r[0] = 0;
+	e->epoch = c->epoch;
+	e->next_id = c->next_id;
+	e->control_seq = c->control_seq;
+	e->ckpt_generation = c->generation;
+	e->ckpt_slot = !best;
+	memcpy(e->cur_level, buf[best] + dynsnap_checkpoint_levels_offset(c->nr_snaps),
+	       e->nr_regions);
+	memcpy(e->next_level, buf[best] + dynsnap_checkpoint_levels_offset(c->nr_snaps) +
+	       e->nr_regions, e->nr_regions);
+	for (i = 0; i < c->nr_snaps; i++) {
+		dynsnap_checkpoint_snap(buf[best], i, &sc);
+		snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+		if (!snap) {
+			r[0] = -ENOMEM;
+			*error = "cannot allocate memory for the checkpoint";
+			goto out;
+		}
+		snap->id = sc.id;
+		snap->epoch = sc.epoch;
+		snap->ctime_ns = sc.ctime_ns;
+		strscpy(snap->name, sc.name, sizeof(snap->name));
+		list_add_tail(&snap->node, &e->snaps);
+		e->nr_snaps++;
+	}
+out:
+	kvfree(buf[0]);
+	kvfree(buf[1]);
+	return r[0];
+}
+
 /* ---- Epoch switches ---- */
 
 static bool drained(struct dsn_engine *e)
@@ -875,6 +1177,8 @@ static int log_control(struct dsn_engine *e, u32 type, u64 epoch,
 		r = dsn_log_commit(&e->fast, seq);
 	if (r == -ENOSPC)
 		note_full(e);
+	if (!r)
+		add_ctl_ref(e, pos, seq, dynsnap_record_size(&h));
 	return r;
 }
 
@@ -909,6 +1213,11 @@ int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id)
 	}
 	if (e->epoch == U32_MAX) {
 		r = -EOVERFLOW;
+		goto out;
+	}
+	/* Every snapshot must fit in a checkpoint. */
+	if (!ckpt_bytes(e, e->nr_snaps + 1)) {
+		r = -EMLINK;
 		goto out;
 	}
 
@@ -972,6 +1281,10 @@ int dsn_snap_delete(struct dsn_engine *e, u64 id)
 	if (!e->nr_snaps && xchg(&e->full, false))
 		raise_event(e);
 	r = gc_collect(e);
+	/* The deletion is journaled: a failed checkpoint only delays reuse. */
+	if (!r && write_checkpoint(e))
+		DMERR_LIMIT("%s: no checkpoint after deleting snapshot %llu: %s",
+			    e->name, id, "its space is not reused yet");
 out:
 	mutex_unlock(&e->snap_lock);
 	return r;
@@ -1566,6 +1879,7 @@ static int replay_record(void *context, struct dsn_log *log,
 			 const u8 *payload, u64 pos)
 {
 	struct dsn_engine *e = context;
+	struct dynsnap_ctl_snap_create sc;
 	struct dsn_delta d;
 	u64 block, mask = 0;
 	u32 epoch;
@@ -1574,20 +1888,36 @@ static int replay_record(void *context, struct dsn_log *log,
 	if (dynsnap_record_is_control(h)) {
 		if (log->tier != DYNSNAP_TIER_FAST)
 			return -EUCLEAN;
-		return replay_control(e, h, payload);
+		if (h->level == DYNSNAP_CTL_SNAP_CREATE &&
+		    dynsnap_ctl_snap_create_decode(payload, h->stored_length, &sc))
+			return -EUCLEAN;
+		if (h->level == DYNSNAP_CTL_SNAP_CREATE)
+			e->replay_epoch = sc.epoch;
+		/* Already in the checkpoint the replay started from. */
+		if (h->sequence < e->control_seq)
+			return 1;
+		r = replay_control(e, h, payload);
+		if (!r)
+			add_ctl_ref(e, pos, h->sequence, dynsnap_record_size(h));
+		return r;
 	}
 	if (dynsnap_record_check_geometry(h, &e->geo, e->volume_sectors))
 		return -EUCLEAN;
 	/*
 	 * A damaged record's epoch cannot be trusted. The fast log is in
-	 * epoch order, so there it is the epoch being replayed; on the slow
-	 * tier the newest one, which every view applies: EIO, never wrong.
+	 * epoch order, so there it is the epoch of the records around it;
+	 * before any record of the replay tells, the newest (a checkpoint's),
+	 * and on the slow tier the newest one too: a view that may need the
+	 * record applies it and fails with EIO, never returns wrong data.
 	 */
 	epoch = h->epoch;
 	if (!payload)
-		epoch = log->tier == DYNSNAP_TIER_FAST ? e->epoch : U32_MAX;
+		epoch = log->tier == DYNSNAP_TIER_SLOW ? U32_MAX :
+			e->replay_epoch ?: e->epoch;
 	else if (h->epoch > e->epoch || !h->epoch)
 		return -EUCLEAN;
+	else if (log->tier == DYNSNAP_TIER_FAST)
+		e->replay_epoch = h->epoch;
 
 	block = h->location >> e->block_shift;
 	d.pos = pos;
@@ -1614,16 +1944,23 @@ static int replay_record(void *context, struct dsn_log *log,
 
 static int replay(struct dsn_engine *e, const char **error)
 {
-	u8 *buf = vmalloc((size_t)DYNSNAP_SEG_SECTORS << SECTOR_SHIFT);
+	struct dynsnap_checkpoint c;
+	u8 *buf;
 	int r;
 
+	r = load_checkpoint(e, &c, error);
+	if (r)
+		return r;
+	buf = vmalloc((size_t)DYNSNAP_SEG_SECTORS << SECTOR_SHIFT);
 	if (!buf) {
 		*error = "cannot allocate buffer to read the delta log";
 		return -ENOMEM;
 	}
-	r = dsn_log_replay(&e->fast, buf, replay_record, e);
+	r = dsn_log_replay(&e->fast, buf, c.fast_head_sector, c.fast_head_seq,
+			   replay_record, e);
 	if (!r && e->has_slow)
-		r = dsn_log_replay(&e->slow, buf, replay_record, e);
+		r = dsn_log_replay(&e->slow, buf, c.slow_head_sector,
+				   c.slow_head_seq, replay_record, e);
 	vfree(buf);
 	if (r == -EUCLEAN)
 		*error = "delta log is inconsistent";
@@ -1634,9 +1971,13 @@ static int replay(struct dsn_engine *e, const char **error)
 
 	mutex_lock(&e->snap_lock);
 	r = gc_collect(e);
-	mutex_unlock(&e->snap_lock);
 	if (r)
 		*error = "cannot allocate memory for the index";
+	/* Give back what the last run freed, so activation stays short. */
+	if (!r && write_checkpoint(e))
+		DMERR("%s: no checkpoint at activation: space is not reused yet",
+		      e->name);
+	mutex_unlock(&e->snap_lock);
 	return r;
 }
 
@@ -1655,6 +1996,8 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 	}
 	strscpy(e->name, cfg->name, sizeof(e->name));
 	INIT_WORK(&e->rb.work, rollback_work);
+	memcpy(e->uuid, sb->uuid, sizeof(e->uuid));
+	e->layout = sb->layout;
 	e->origin_bdev = cfg->origin_bdev;
 	e->origin_dev = cfg->origin_bdev->bd_dev;
 	e->geo = sb->geometry;
@@ -1752,6 +2095,7 @@ void dsn_engine_destroy(struct dsn_engine *e)
 	free_index(e);
 	list_for_each_entry_safe(s, tmp, &e->snaps, node)
 		kfree(s);
+	kfree(e->ctl_refs);
 	kvfree(e->next_level);
 	kvfree(e->cur_level);
 	kfree(e);

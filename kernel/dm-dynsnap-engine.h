@@ -137,6 +137,9 @@ void dsn_rollback_continue(struct dsn_engine *e);
 
 void dsn_engine_counters(struct dsn_engine *e, struct dsn_counters *c);
 
+/* First sector of checkpoint slot @slot (0 or 1) in the metadata area. */
+u64 dsn_checkpoint_slot_sector(const struct dynsnap_layout *layout, u32 slot);
+
 /* ---- Snapshot views ---- */
 
 struct dsn_view;

@@ -90,9 +90,11 @@ int dsn_log_init(struct dsn_log *log, struct block_device *bdev, u32 tier,
 
 	log->seg_in_use = bitmap_zalloc(log->nr_segments, GFP_KERNEL);
 	log->seg_live = kvcalloc(log->nr_segments, sizeof(u32), GFP_KERNEL);
+	log->chain = kvcalloc(log->nr_segments, sizeof(u32), GFP_KERNEL);
 	log->batch = kvmalloc(BATCH_BYTES, GFP_KERNEL);
 	log->spare = kvmalloc(BATCH_BYTES, GFP_KERNEL);
-	if (!log->seg_in_use || !log->seg_live || !log->batch || !log->spare) {
+	if (!log->seg_in_use || !log->seg_live || !log->chain || !log->batch ||
+	    !log->spare) {
 		dsn_log_exit(log);
 		return -ENOMEM;
 	}
@@ -103,8 +105,10 @@ void dsn_log_exit(struct dsn_log *log)
 {
 	kvfree(log->spare);
 	kvfree(log->batch);
+	kvfree(log->chain);
 	kvfree(log->seg_live);
 	bitmap_free(log->seg_in_use);
+	log->chain = NULL;
 	log->spare = NULL;
 	log->batch = NULL;
 	log->seg_live = NULL;
@@ -115,6 +119,13 @@ static void reserve_seg(struct dsn_log *log, u32 seg)
 {
 	if (!test_and_set_bit(seg, log->seg_in_use))
 		log->segs_used++;
+}
+
+/* @seg becomes the open segment: the last of the chain. */
+static void chain_push(struct dsn_log *log, u32 seg)
+{
+	log->chain[(log->chain_first + log->chain_len) % log->nr_segments] = seg;
+	log->chain_len++;
 }
 
 /* Put the header of the open segment at the start of the empty batch. */
@@ -129,6 +140,7 @@ static void start_segment(struct dsn_log *log)
 
 	memcpy(sh.uuid, log->uuid, DYNSNAP_UUID_SIZE);
 	log->tail = seg_offset(log, log->cur_seg);
+	log->cur_on_disk = false;
 	dynsnap_segment_encode(&sh, log->batch);
 	log->batch_len = DYNSNAP_SEG_HEADER_SIZE;
 	log->batch_seq = log->next_seq;
@@ -148,6 +160,7 @@ static void start_empty(struct dsn_log *log)
 	log->next_seg = 1;
 	reserve_seg(log, 0);
 	reserve_seg(log, 1);
+	chain_push(log, 0);
 	log->seg_seq = 1;
 	log->next_seq = first;
 	log->durable_seq = first;
@@ -159,16 +172,15 @@ static int open_next_segment(struct dsn_log *log)
 {
 	u32 next;
 
-	next = find_next_zero_bit(log->seg_in_use, log->nr_segments,
-				  log->next_seg);
-	if (next >= log->nr_segments)
-		next = find_first_zero_bit(log->seg_in_use, log->nr_segments);
+	/* The lowest free segment: freed ones come back into use at once. */
+	next = find_first_zero_bit(log->seg_in_use, log->nr_segments);
 	if (next >= log->nr_segments)
 		return -ENOSPC;
 	reserve_seg(log, next);
 	log->cur_seg = log->next_seg;
 	log->next_seg = next;
 	log->seg_seq++;
+	chain_push(log, log->cur_seg);
 	start_segment(log);
 	return 0;
 }
@@ -216,6 +228,9 @@ static int write_batch(struct dsn_log *log)
 		log->error = -EIO;
 	} else {
 		log->durable_seq = last;
+		/* Nobody opens a segment while a batch is being written. */
+		if (start == seg_offset(log, log->cur_seg))
+			log->cur_on_disk = true;
 	}
 	wake_up_all(&log->wait);
 	return log->error;
@@ -286,6 +301,69 @@ void dsn_log_release(struct dsn_log *log, u64 pos, u32 bytes)
 			  log->seg_live[seg] < bytes))
 		log->seg_live[seg] -= bytes;
 	log->record_bytes -= min_t(u64, log->record_bytes, bytes);
+	mutex_unlock(&log->lock);
+}
+
+int dsn_log_flush(struct dsn_log *log)
+{
+	int r = 0;
+
+	mutex_lock(&log->lock);
+	while (!r && (log->batch_len || log->writing))
+		r = write_batch(log);
+	mutex_unlock(&log->lock);
+	return r;
+}
+
+u64 dsn_log_next_seq(struct dsn_log *log)
+{
+	u64 seq;
+
+	mutex_lock(&log->lock);
+	seq = log->next_seq;
+	mutex_unlock(&log->lock);
+	return seq;
+}
+
+void dsn_log_head(struct dsn_log *log, u64 *sector, u64 *seq, u32 *dead)
+{
+	u32 i, seg = log->cur_seg;
+
+	mutex_lock(&log->lock);
+	for (i = 0; i + 1 < log->chain_len; i++) {
+		seg = log->chain[(log->chain_first + i) % log->nr_segments];
+		if (log->seg_live[seg])
+			break;
+	}
+	if (i + 1 >= log->chain_len) {
+		seg = log->cur_seg;
+		/* A replay must find the head's header. */
+		if (!log->cur_on_disk && i) {
+			i--;
+			seg = log->chain[(log->chain_first + i) %
+					 log->nr_segments];
+		}
+	}
+	*sector = seg_offset(log, seg) >> SECTOR_SHIFT;
+	*seq = log->seg_seq - (log->chain_len - 1 - i);
+	*dead = i;
+	mutex_unlock(&log->lock);
+}
+
+void dsn_log_drop_head(struct dsn_log *log, u32 n)
+{
+	u32 seg;
+
+	mutex_lock(&log->lock);
+	/* The open segment always stays. */
+	while (n-- && log->chain_len > 1) {
+		seg = log->chain[log->chain_first];
+		WARN_ON_ONCE(log->seg_live[seg]);
+		if (test_and_clear_bit(seg, log->seg_in_use))
+			log->segs_used--;
+		log->chain_first = (log->chain_first + 1) % log->nr_segments;
+		log->chain_len--;
+	}
 	mutex_unlock(&log->lock);
 }
 
@@ -369,8 +447,8 @@ static int skip_damaged(struct dsn_log *log, u32 seg, const u8 *data,
 	return 1;
 }
 
-int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
-		   void *context)
+int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
+		   u64 head_seq, dsn_replay_fn fn, void *context)
 {
 	struct dynsnap_segment_header sh;
 	struct dynsnap_record_header h;
@@ -380,10 +458,24 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
 	u64 seq;
 	int r;
 
-	r = read_segment_header(log, 0, buf, &sh);
-	if (r == -ENODATA || (!r && sh.segment_seq != 1)) {
-		start_empty(log);
-		return 0;
+	if (head_sector) {
+		if (seg_from_sector(log, head_sector, &seg)) {
+			DMERR("%s tier: the checkpoint names sector %llu, not a segment, as the head",
+			      tier_name(log), head_sector);
+			return -EUCLEAN;
+		}
+		r = read_segment_header(log, seg, buf, &sh);
+		if (r == -ENODATA || (!r && sh.segment_seq != head_seq)) {
+			DMERR("%s tier: segment %u is not the log's head %llu the checkpoint names",
+			      tier_name(log), seg, head_seq);
+			return -EUCLEAN;
+		}
+	} else {
+		r = read_segment_header(log, 0, buf, &sh);
+		if (r == -ENODATA || (!r && sh.segment_seq != 1)) {
+			start_empty(log);
+			return 0;
+		}
 	}
 	if (r)
 		return r;
@@ -391,6 +483,7 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
 	seq = sh.first_record_seq;
 	for (;;) {
 		reserve_seg(log, seg);
+		chain_push(log, seg);
 		r = seg_from_sector(log, sh.next_segment, &next);
 		if (r) {
 			DMERR("segment %u names an invalid successor", seg);
@@ -419,10 +512,12 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
 			at = seg_offset(log, seg) + DYNSNAP_SEG_HEADER_SIZE +
 			     pos - dynsnap_record_size(&h);
 			r = fn(context, log, &h, payload, at);
-			if (r)
+			if (r < 0)
 				return r;
-			log->seg_live[seg] += dynsnap_record_size(&h);
-			log->record_bytes += dynsnap_record_size(&h);
+			if (!r) {
+				log->seg_live[seg] += dynsnap_record_size(&h);
+				log->record_bytes += dynsnap_record_size(&h);
+			}
 			seq++;
 		}
 
@@ -453,6 +548,7 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
 	log->durable_seq = seq;
 	log->batch_len = 0;
 	log->batch_seq = seq;
+	log->cur_on_disk = true;
 	return 0;
 }
 

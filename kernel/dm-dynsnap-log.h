@@ -26,10 +26,14 @@ struct dsn_log {
 	unsigned long *seg_in_use;	/* segments holding or reserved for records */
 	u32 *seg_live;			/* live record bytes per segment */
 	u32 segs_used;
+	/* Segments in log order, the head first and the open one last. */
+	u32 *chain;
+	u32 chain_first, chain_len;
 
 	struct mutex lock;		/* everything below */
 	wait_queue_head_t wait;		/* batch written, or error */
 	u32 cur_seg, next_seg;		/* open segment and its successor */
+	bool cur_on_disk;		/* the open segment's header is written */
 	u64 seg_seq;			/* of the open segment */
 	u64 next_seq;			/* sequence of the next record */
 	u64 tail;			/* byte offset (tier) the batch goes to */
@@ -67,17 +71,43 @@ void dsn_log_release(struct dsn_log *log, u64 pos, u32 bytes);
 void dsn_log_usage(struct dsn_log *log, u64 *used, u64 *total);
 
 /*
- * Replay: call @fn for every record, in order, from the first segment
- * along the chain; then leave the log ready to append after the last one.
- * A damaged delta record that the log goes on after is passed with a NULL
- * payload. Returns -EUCLEAN when records were lost. @buf must hold
- * DYNSNAP_SEG_SECTORS sectors.
+ * Replay: call @fn for every record, in order, from the head segment along
+ * the chain; then leave the log ready to append after the last one. The
+ * head is the segment at sector @head_sector whose header carries
+ * @head_seq, as a checkpoint names it; @head_sector 0 means a log never
+ * checkpointed, which starts at segment 0 (or is empty). A damaged delta
+ * record that the log goes on after is passed with a NULL payload. @fn
+ * returns 0 for a live record, 1 for one nobody needs any more, or a
+ * negative error. Returns -EUCLEAN when records were lost or the head is
+ * not where the checkpoint says. @buf must hold DYNSNAP_SEG_SECTORS
+ * sectors.
  */
 typedef int (*dsn_replay_fn)(void *context, struct dsn_log *log,
 			     const struct dynsnap_record_header *h,
 			     const u8 *payload, u64 pos);
-int dsn_log_replay(struct dsn_log *log, u8 *buf, dsn_replay_fn fn,
-		   void *context);
+int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
+		   u64 head_seq, dsn_replay_fn fn, void *context);
+
+/* Write out whatever is appended, as dsn_log_commit() of the last would. */
+int dsn_log_flush(struct dsn_log *log);
+
+/* The sequence the next record will get. */
+u64 dsn_log_next_seq(struct dsn_log *log);
+
+/*
+ * The oldest segment that still holds a live record (the open segment if
+ * none does and its header is written, else the one before): its first
+ * sector and segment_seq, and how many segments before it in the chain
+ * hold nothing live.
+ */
+void dsn_log_head(struct dsn_log *log, u64 *sector, u64 *seq, u32 *dead);
+
+/*
+ * Give the first @n segments of the chain back for reuse. Only once a
+ * checkpoint naming a later head is durable: until then a replay needs
+ * them.
+ */
+void dsn_log_drop_head(struct dsn_log *log, u32 n);
 
 /* Synchronous I/O of a kernel or vmalloc buffer; @offset sector aligned. */
 int dsn_io_sync(struct block_device *bdev, blk_opf_t opf, u64 offset,

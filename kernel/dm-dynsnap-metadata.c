@@ -15,6 +15,7 @@
 #include <linux/uuid.h>
 
 #include "dm-dynsnap-engine.h"
+#include "dm-dynsnap-log.h"
 #include "dm-dynsnap-metadata.h"
 
 #define DM_MSG_PREFIX "dynsnap-metadata"
@@ -116,6 +117,23 @@ static int finish_format(struct dynsnap_metadata *md, const char **error)
 	return r;
 }
 
+static int zero_checkpoint_slots(struct block_device *bdev,
+				 const struct dynsnap_layout *layout)
+{
+	void *zero = kzalloc(4096, GFP_KERNEL);
+	u32 slot;
+	int r = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	for (slot = 0; slot < 2 && !r; slot++)
+		r = dsn_io_sync(bdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+				dsn_checkpoint_slot_sector(layout, slot) << SECTOR_SHIFT,
+				zero, 4096);
+	kfree(zero);
+	return r;
+}
+
 static int format_store(struct dynsnap_metadata *md,
 			const struct dynsnap_md_config *cfg,
 			const char **error)
@@ -138,6 +156,16 @@ static int format_store(struct dynsnap_metadata *md,
 	uuid_gen(&uuid);
 	dynsnap_sb_init(&md->sb, DYNSNAP_TIER_FAST, uuid.b, cfg->volume_sectors,
 			&cfg->geometry, &layout, ktime_get_real_seconds());
+
+	/*
+	 * Blank checkpoint slots: whatever the device held before must not
+	 * pass for this store's checkpoint, nor for a damaged one.
+	 */
+	r = zero_checkpoint_slots(cfg->fast_bdev, &layout);
+	if (r) {
+		*error = "cannot write the checkpoint area";
+		return r;
+	}
 
 	/*
 	 * Fast first, marked FORMATTING: a crash before the slow copy is on
@@ -255,7 +283,7 @@ static int start_engine(struct dynsnap_metadata *md,
 		.sb = &md->sb,
 		.read_only = cfg->read_only,
 	};
-	char name[40];
+	char name[48];
 	struct dsn_engine *e;
 
 	snprintf(name, sizeof(name), "store %pUb", md->sb.uuid);

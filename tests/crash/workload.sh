@@ -4,7 +4,7 @@
 # per cycle with the same disks and runs this with tools/vmtest --cmd).
 #
 #   workload.sh --cycle N --seed S [--iterations K] [--max-seconds T]
-#               [--writes K] [--len-mib M] [--verify-only]
+#               [--writes K] [--len-mib M] [--keep K] [--verify-only]
 #               [--no-snapshots | --raw]
 #
 # First boot (no "formatted" mark in the state directory): zero both tiers,
@@ -22,7 +22,12 @@
 #      write them (O_DIRECT), flush, read them back, record the new flushed
 #      state (fsync'd), clear pending;
 #   2. (snapshots) save the flushed state as the snapshot's reference, then
-#      snap_create, then append "ID NAME" to the acknowledgements (fsync'd).
+#      snap_create, then append "ID NAME" to the acknowledgements (fsync'd);
+#   3. (snapshots) when more than --keep snapshots are acknowledged, delete
+#      the oldest: its id goes to "deleting" (fsync'd) first, and leaves the
+#      acknowledgements after snap_delete returns. A deletion cut short may
+#      or may not have happened; every other snapshot must be intact.
+#      Deletions make the store checkpoint and reuse log segments.
 # An iteration that ends normally removes the volume.
 #
 # --no-snapshots: the same on the dynsnap device without snapshots (checks
@@ -45,6 +50,7 @@ max_seconds=600
 writes=16
 len_mib=64
 verify_only=0
+keep=4
 mode=snap
 block=128
 
@@ -56,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--max-seconds) max_seconds=$2; shift 2 ;;
 	--writes) writes=$2; shift 2 ;;
 	--len-mib) len_mib=$2; shift 2 ;;
+	--keep) keep=$2; shift 2 ;;
 	--verify-only) verify_only=1; shift ;;
 	--no-snapshots) mode=nosnap; shift ;;
 	--raw) mode=raw; shift ;;
@@ -132,6 +139,17 @@ verify_state() {
 	if [ "$mode" = snap ]; then
 		list=$(dmsetup message dsn 0 snap_list) || die "snap_list failed"
 		printf '%s\n' "$list" | sed 's/^/  snap_list: /'
+		if [ -f "$S/deleting" ]; then
+			read -r id name <"$S/deleting"
+			if awk -v id="$id" '$1 == id { f = 1 } END { exit !f }' <<<"$list"; then
+				log "snapshot $id ($name): its deletion was cut short before it took effect"
+			else
+				log "snapshot $id ($name): deleted before the cut"
+				forget_snapshot "$id"
+			fi
+			rm -f "$S/deleting"
+			fsync "$S"
+		fi
 		if [ -f "$S/acked" ]; then
 			while read -r id name; do
 				if ! [[ $id =~ ^[0-9]+$ ]] || [ -z "$name" ]; then
@@ -164,6 +182,31 @@ snapshot() {
 	log "snapshot $id ($name) acknowledged"
 }
 
+# forget_snapshot ID: drop ID from the acknowledgements (atomically).
+forget_snapshot() {
+	awk -v id="$1" '$1 != id' "$S/acked" >"$S/acked.tmp"
+	fsync "$S/acked.tmp"
+	mv "$S/acked.tmp" "$S/acked"
+	fsync "$S"
+}
+
+# trim: delete the oldest acknowledged snapshot while more than $keep are.
+trim() {
+	local id name
+	while [ "$(grep -c . "$S/acked")" -gt "$keep" ]; do
+		read -r id name <"$S/acked"
+		printf '%s %s\n' "$id" "$name" >"$S/deleting"
+		fsync "$S/deleting"
+		journal "snapshot $name: deleting $id"
+		dmsetup message dsn 0 snap_delete "$id" || die "snap_delete $id failed"
+		forget_snapshot "$id"
+		rm -f "$S/deleting"
+		fsync "$S"
+		journal "snapshot $name: deleted"
+		log "snapshot $id ($name) deleted"
+	done
+}
+
 # journal TEXT: note progress in the state directory (fsync'd).
 journal() {
 	record "$S/journal" "boot $cycle: $*"
@@ -182,7 +225,8 @@ config="mode=$mode len=$len block=$block"
 if [ ! -f "$S/formatted" ]; then
 	[ "$verify_only" -eq 0 ] || die "nothing to verify: no formatted volume recorded in $S"
 	log "cycle $cycle: first boot: new volume ($config)"
-	rm -f "$S"/config "$S"/flushed.sums* "$S"/pending* "$S"/acked "$S"/ref-*.sums* "$S"/journal
+	rm -f "$S"/config "$S"/flushed.sums* "$S"/pending* "$S"/acked "$S"/ref-*.sums* "$S"/journal \
+		"$S"/deleting
 	[ "$mode" = raw ] || dsn_wipe_tiers
 	open_volume
 	if [ "$mode" = snap ]; then
@@ -221,7 +265,10 @@ while [ "$i" -lt "$iterations" ] && [ $((SECONDS - start)) -lt "$max_seconds" ];
 	python3 "$CHUNKS" step "$dev" --sums "$S/flushed.sums" --pending "$S/pending" \
 		--seed $((seed * 1000 + i)) --count "$writes" --journal "$S/journal" || rc=$?
 	[ "$rc" -eq 0 ] || die "cycle $cycle iteration $i: write step failed (rc $rc)"
-	[ "$mode" != snap ] || snapshot "c${cycle}i$i"
+	if [ "$mode" = snap ]; then
+		snapshot "c${cycle}i$i"
+		trim
+	fi
 done
 log "cycle $cycle: workload ended after $i iteration(s) (not killed)"
 close_volume
