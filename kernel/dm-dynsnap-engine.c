@@ -153,6 +153,7 @@ struct dsn_engine {
 	atomic64_t checksum_errors;
 	atomic64_t space_events;
 	bool full;
+	u64 space_gen;			/* checkpoints that gave segments back */
 
 	/* The rollback in progress, or the last one; see dsn_rollback(). */
 	struct {
@@ -670,8 +671,11 @@ static int write_checkpoint(struct dsn_engine *e)
 	if (e->has_slow)
 		dsn_log_drop_head(&e->slow, dead_slow);
 	/* Space came back: writes that need a delta may try again. */
-	if ((dead_fast || dead_slow) && xchg(&e->full, false))
-		raise_event(e);
+	if (dead_fast || dead_slow) {
+		WRITE_ONCE(e->space_gen, e->space_gen + 1);
+		if (xchg(&e->full, false))
+			raise_event(e);
+	}
 out:
 	kvfree(buf);
 	return r;
@@ -967,15 +971,23 @@ static u32 tier_for(struct dsn_engine *e, u8 level)
 		DYNSNAP_TIER_SLOW : DYNSNAP_TIER_FAST;
 }
 
+static bool drops_oldest(struct dsn_engine *e)
+{
+	return READ_ONCE(e->on_full) == DSN_ON_FULL_DROP_OLDEST;
+}
+
 static void note_full(struct dsn_engine *e)
 {
 	atomic64_inc(&e->space_events);
 	if (!xchg(&e->full, true)) {
-		DMERR("%s: delta space full: writes that need a delta fail with ENOSPC",
-		      e->name);
+		DMERR("%s: delta space full: %s", e->name, drops_oldest(e) ?
+		      "dropping the oldest snapshots" :
+		      "writes that need a delta fail with ENOSPC");
 		raise_event(e);
 	}
 }
+
+static int drop_oldest(struct dsn_engine *e, u64 seen);
 
 /*
  * Append one record for sectors [first, first + sectors) of the block and
@@ -995,7 +1007,7 @@ static int write_record(struct dsn_engine *e, u64 block, u8 level, u32 first,
 			    (block << e->block_shift) + first,
 			    sectors << SECTOR_SHIFT);
 	h.stored_length = stored;
-	r = dsn_log_append(log, &h, payload, &pos, &seq);
+	r = dsn_log_append(log, &h, payload, false, &pos, &seq);
 	if (!r)
 		r = dsn_log_commit(log, seq);
 	if (r == -ENOSPC)
@@ -1132,13 +1144,41 @@ static void preserve_work(struct work_struct *work)
 	struct dsn_io *io = container_of(work, struct dsn_io, work);
 	struct dsn_engine *e = io->engine;
 	struct bio *bio = io->bio;
+	unsigned long flags;
+	u64 seen;
 	int r;
 
-	/* Held until the origin write completes: see dsn_view_read(). */
-	lock_block(e, &io->held, io->block);
-	io->locked = true;
-
-	r = preserve(e, io);
+	for (;;) {
+		/* Held until the origin write completes: see dsn_view_read(). */
+		lock_block(e, &io->held, io->block);
+		io->locked = true;
+		seen = READ_ONCE(e->space_gen);
+		r = preserve(e, io);
+		if (r != -ENOSPC || !drops_oldest(e))
+			break;
+		/*
+		 * Deleting takes block locks, and a snapshot being taken
+		 * waits for the writes in flight: this one leaves both while
+		 * it waits for room, and comes back in like a new write.
+		 */
+		unlock_block(e, &io->held);
+		io->locked = false;
+		dsn_end_write(io);
+		r = drop_oldest(e, seen);
+		if (r)
+			break;
+		spin_lock_irqsave(&e->admit_lock, flags);
+		if (e->switching) {
+			list_add_tail(&io->defer_node, &e->deferred);
+			spin_unlock_irqrestore(&e->admit_lock, flags);
+			return;
+		}
+		io->counted = true;
+		e->inflight++;
+		spin_unlock_irqrestore(&e->admit_lock, flags);
+		if (!needs_preserving(e, io, bio))
+			break;
+	}
 	if (r) {
 		if (r != -ENOSPC)
 			DMERR_LIMIT("%s: cannot preserve block %llu: %d",
@@ -1172,7 +1212,7 @@ static int log_control(struct dsn_engine *e, u32 type, u64 epoch,
 
 	dynsnap_record_init_control(&h, type, 0, epoch,
 				    dynsnap_ctl_payload_size(type));
-	r = dsn_log_append(&e->fast, &h, payload, &pos, &seq);
+	r = dsn_log_append(&e->fast, &h, payload, true, &pos, &seq);
 	if (!r)
 		r = dsn_log_commit(&e->fast, seq);
 	if (r == -ENOSPC)
@@ -1251,29 +1291,19 @@ out:
 	return r;
 }
 
-int dsn_snap_delete(struct dsn_engine *e, u64 id)
+/* Delete @snap, which has no view: journal, collect, checkpoint. */
+static int delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
 {
-	struct dynsnap_ctl_snap_delete c = { .id = id };
+	struct dynsnap_ctl_snap_delete c = { .id = snap->id };
 	u8 payload[DYNSNAP_CTL_SNAP_DELETE_SIZE];
-	struct dsn_snap *snap;
+	u64 id = snap->id;
 	int r;
 
-	if (e->read_only)
-		return -EROFS;
-	mutex_lock(&e->snap_lock);
-	snap = find_snap(e, id);
-	if (!snap) {
-		r = -ENOENT;
-		goto out;
-	}
-	if (snap->views) {
-		r = -EBUSY;
-		goto out;
-	}
+	lockdep_assert_held(&e->snap_lock);
 	dynsnap_ctl_snap_delete_encode(&c, payload);
 	r = log_control(e, DYNSNAP_CTL_SNAP_DELETE, e->epoch, payload);
 	if (r)
-		goto out;
+		return r;
 	list_del(&snap->node);
 	WRITE_ONCE(e->nr_snaps, e->nr_snaps - 1);
 	kfree(snap);
@@ -1285,8 +1315,64 @@ int dsn_snap_delete(struct dsn_engine *e, u64 id)
 	if (!r && write_checkpoint(e))
 		DMERR_LIMIT("%s: no checkpoint after deleting snapshot %llu: %s",
 			    e->name, id, "its space is not reused yet");
-out:
+	return r;
+}
+
+int dsn_snap_delete(struct dsn_engine *e, u64 id)
+{
+	struct dsn_snap *snap;
+	int r;
+
+	if (e->read_only)
+		return -EROFS;
+	mutex_lock(&e->snap_lock);
+	snap = find_snap(e, id);
+	if (!snap)
+		r = -ENOENT;
+	else if (snap->views)
+		r = -EBUSY;
+	else
+		r = delete_snap(e, snap);
 	mutex_unlock(&e->snap_lock);
+	return r;
+}
+
+/*
+ * on_full drop_oldest: delete the oldest snapshots nobody reads (no view,
+ * no rollback) until a checkpoint gives space back, or none is left.
+ * @seen is space_gen when the write found no room: if it moved since,
+ * another write made room already. Returns 0 when the write should try
+ * again, -ENOSPC when nothing more can be dropped.
+ */
+static int drop_oldest(struct dsn_engine *e, u64 seen)
+{
+	struct dsn_snap *snap, *victim;
+	int r = 0;
+
+	mutex_lock(&e->snap_lock);
+	while (READ_ONCE(e->space_gen) == seen && e->nr_snaps) {
+		victim = NULL;
+		list_for_each_entry(snap, &e->snaps, node) {
+			if (!snap->views) {
+				victim = snap;
+				break;
+			}
+		}
+		if (!victim) {
+			r = -ENOSPC;
+			break;
+		}
+		DMWARN("%s: delta space full: dropping snapshot %llu '%s'",
+		       e->name, victim->id, victim->name);
+		r = delete_snap(e, victim);
+		raise_event(e);
+		if (r)
+			break;
+	}
+	mutex_unlock(&e->snap_lock);
+	if (r)
+		DMERR_LIMIT("%s: delta space full and no snapshot can be dropped: %d",
+			    e->name, r);
 	return r;
 }
 

@@ -168,9 +168,13 @@ static void start_empty(struct dsn_log *log)
 }
 
 /* Move on to the reserved successor and reserve the next one. */
-static int open_next_segment(struct dsn_log *log)
+static int open_next_segment(struct dsn_log *log, bool journal)
 {
 	u32 next;
+
+	/* The last free segment is for the journal. */
+	if (!journal && log->segs_used + 1 >= log->nr_segments)
+		return -ENOSPC;
 
 	/* The lowest free segment: freed ones come back into use at once. */
 	next = find_first_zero_bit(log->seg_in_use, log->nr_segments);
@@ -237,7 +241,7 @@ static int write_batch(struct dsn_log *log)
 }
 
 int dsn_log_append(struct dsn_log *log, struct dynsnap_record_header *h,
-		   const u8 *payload, u64 *pos, u64 *seq)
+		   const u8 *payload, bool journal, u64 *pos, u64 *seq)
 {
 	u32 size = dynsnap_record_size(h);
 	u64 seg_end;
@@ -260,7 +264,7 @@ int dsn_log_append(struct dsn_log *log, struct dynsnap_record_header *h,
 				goto out;
 			continue;
 		}
-		r = open_next_segment(log);
+		r = open_next_segment(log, journal);
 		if (r)
 			goto out;
 	}
@@ -460,7 +464,7 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 
 	if (head_sector) {
 		if (seg_from_sector(log, head_sector, &seg)) {
-			DMERR("%s tier: the checkpoint names sector %llu, not a segment, as the head",
+			DMERR("%s tier: checkpoint names sector %llu, not a segment, as head",
 			      tier_name(log), head_sector);
 			return -EUCLEAN;
 		}

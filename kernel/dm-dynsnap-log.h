@@ -56,10 +56,12 @@ void dsn_log_exit(struct dsn_log *log);
  * encoded except for its sequence, which is assigned here, then @payload).
  * On return *@pos is the record's byte offset on the tier and *@seq its
  * sequence; pass @seq to dsn_log_commit() to wait until it is durable.
- * Returns -ENOSPC when no segment is free.
+ * Returns -ENOSPC when no segment is free. One free segment is kept for
+ * @journal appends (snapshot operations), so that deleting a snapshot to
+ * make room still works when deltas have filled the log.
  */
 int dsn_log_append(struct dsn_log *log, struct dynsnap_record_header *h,
-		   const u8 *payload, u64 *pos, u64 *seq);
+		   const u8 *payload, bool journal, u64 *pos, u64 *seq);
 
 /* Wait until record @seq (and all before it) is on stable media. */
 int dsn_log_commit(struct dsn_log *log, u64 seq);

@@ -198,15 +198,10 @@ static int parse_features(struct dm_arg_set *as, struct dynsnap_c *dc)
 		} else if (!strcasecmp(name, "on_full")) {
 			r = parse_name(dm_shift_arg(as), on_full_names,
 				       ARRAY_SIZE(on_full_names));
-			if (r < 0) {
+			if (r < 0)
 				ti->error = "on_full must be error or drop_oldest";
-			} else if (r == DSN_ON_FULL_DROP_OLDEST) {
-				/* Dropping frees nothing until segments are reclaimed. */
-				ti->error = "on_full drop_oldest is not available yet: use error";
-				r = -EINVAL;
-			} else {
+			else
 				dc->on_full = r;
-			}
 			dc->on_full_given = true;
 		} else {
 			ti->error = "unknown feature argument";

@@ -3,8 +3,9 @@
 # error: writes that need new deltas fail with ENOSPC, the status line says
 # full, a dm event is raised and the kernel logs it, the snapshot still
 # equals its reference, writes that need no new delta still work, and
-# deleting the snapshot makes room again. on_full drop_oldest is refused at
-# table load until delta space can be reclaimed.
+# deleting the snapshot makes room again. on_full drop_oldest: the oldest
+# snapshots are deleted to make room, never one with a view; with nothing
+# left to drop, ENOSPC, and the viewed snapshot still equals its reference.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
@@ -84,10 +85,54 @@ dsn_oracle write $dev --seed 4 --count 64 --min-bytes 1M --max-bytes 1M --sequen
 log "status: $(dsn_status dsn)"
 dsn_status dsn >/dev/null || die "no status"
 
-log "== on_full drop_oldest is refused until delta space can be reclaimed"
+log "== on_full drop_oldest"
+fresh drop_oldest
+for i in 1 2 3; do
+	batch $((10 + i)) --count 40
+	snap "d$i"
+done
+events0=$(dsn_events dsn)
+mark=$(dsn_kmsg_mark)
+log "write 64 MiB of new data: the oldest snapshots make room"
+dsn_oracle write $dev --seed 20 --count 64 --min-bytes 1M --max-bytes 1M --sequential ||
+	die "writes failed although snapshots could be dropped"
+dsn_oracle write $model --seed 20 --count 64 --min-bytes 1M --max-bytes 1M --sequential >/dev/null
+left=$(dsn_snap_ids dsn | tr '\n' ' ')
+log "snapshots left: '$left'; status: $(dsn_status dsn)"
+case "$left" in
+"" | "${SNAP[d3]} " | "${SNAP[d2]} ${SNAP[d3]} ") ;;
+*) die "dropped snapshots are not the oldest ones: left '$left'" ;;
+esac
+[ "$left" != "${SNAP[d1]} ${SNAP[d2]} ${SNAP[d3]} " ] || die "no snapshot was dropped"
+[ "$(dsn_status_field dsn 11)" -gt 0 ] || die "no space event counted"
+[ "$(dsn_events dsn)" -gt "$events0" ] || die "no dm event when snapshots were dropped"
+dsn_kmsg_since "$mark" | grep "dropping snapshot" || die "the kernel did not log the drops"
+for i in $left; do
+	for n in d1 d2 d3; do
+		[ "${SNAP[$n]}" != "$i" ] || dsn_view_check dsn "$i" "/tmp/ref.$n"
+	done
+done
+dsn_reference $model /tmp/ref.live
+dsn_compare $dev /tmp/ref.live "live volume after the drops"
+
+log "a snapshot with a view is never dropped: with nothing else to drop, ENOSPC"
+for n in p1 p2; do
+	batch "3${n#p}" --count 20
+	snap "$n"
+done
+dsn_view_create dsn_pinned dsn "${SNAP[p1]}"
+rc=0
+dsn_oracle write $dev --seed 40 --count 64 --min-bytes 1M --max-bytes 1M --sequential \
+	>/tmp/fill.out 2>&1 || rc=$?
+cat /tmp/fill.out
+assert_eq "$rc" 4 "dsn-oracle exit status of the fill with only a viewed snapshot left to keep"
+assert_eq "$(dsn_snap_ids dsn | tr '\n' ' ')" "${SNAP[p1]} " "snapshots left: only the one with a view"
+dsn_compare /dev/mapper/dsn_pinned /tmp/ref.p1 "the view kept through the drops"
+dsn_remove dsn_pinned
+dsn_view_check dsn "${SNAP[p1]}" /tmp/ref.p1
 dsn_remove dsn
-wipe_dev $fast
-expect_table_error "on_full drop_oldest" "on_full drop_oldest is not available yet: use error" \
-	"0 $LEN dynsnap $DYNSNAP_ORIGIN $fast - 128 4 granularity sub on_full drop_oldest"
+dsn_create dsn "0 $LEN dynsnap $DYNSNAP_ORIGIN $fast - 128 4 granularity sub on_full drop_oldest"
+dsn_view_check dsn "${SNAP[p1]}" /tmp/ref.p1
+dsn_remove dsn
 dsn_remove dsn_fast
 log "pass"

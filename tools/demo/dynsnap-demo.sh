@@ -124,8 +124,9 @@ dmesg | grep 'table:.*dynsnap' | tail -n1
 step "Done"
 cat <<'NEXT'
 What works today: the two-tier store, snapshots as epoch switches with
-undo deltas at block, sub-block or bit level, views, rollback, persistence
-across re-creation and power cuts, and a clear refusal of bad tables. Not
-yet: reuse of delta space (checkpoints), the drop_oldest space policy,
-compression and encryption, and the predictor: see README.
+undo deltas at block, sub-block or bit level, views, rollback, checkpoints
+and reuse of delta space, both space policies, persistence across
+re-creation and power cuts, and a clear refusal of bad tables. Not yet:
+consolidation, compression and encryption of deltas, and the predictor:
+see README.
 NEXT
