@@ -4,9 +4,9 @@
 # each snapshot taken under fsfreeze with the checksum of every file and
 # the shape of the tree recorded. Every view mounts read-only, passes
 # e2fsck -fn, and holds exactly the files recorded at its snapshot; also
-# after the middle snapshot is deleted. The live filesystem is unmounted
-# while views exist: a view opens the volume, which a mount holds
-# exclusively.
+# after the middle snapshot is deleted. The views are read while the live
+# filesystem stays mounted and a writer keeps changing it: a view reads
+# the origin and the deltas itself, not through the volume.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
@@ -110,14 +110,28 @@ log "after the last snapshot: the live filesystem moves on"
 rm -rf "$mnt/tree" "$mnt/small"
 dd if=/dev/urandom of="$mnt/after.bin" bs=1M count=6 status=none
 record live
-# A view opens the volume, which a mounted filesystem holds exclusively.
-umount "$mnt"
-e2fsck -fn "$dev" || die "e2fsck found problems in the live filesystem"
 
+log "views while the live filesystem stays mounted and keeps changing"
+mkdir "$mnt/busy"
+(
+	i=0
+	while [ ! -e /tmp/stop-writer ]; do
+		dd if=/dev/urandom of="$mnt/busy/f$((i % 16))" bs=64K count=1 \
+			conv=fsync status=none || exit 1
+		i=$((i + 1))
+	done
+	echo "$i" >/tmp/writer.count
+) &
+writer=$!
 assert_eq "$(dsn_snap_count dsn)" 3 "snapshots"
 for n in 1 2 3; do
 	check_view "$n"
 done
+touch /tmp/stop-writer
+wait "$writer" || die "the writer on the live filesystem failed"
+log "the live filesystem took $(cat /tmp/writer.count) file rewrites while the views were read"
+umount "$mnt"
+e2fsck -fn "$dev" || die "e2fsck found problems in the live filesystem"
 
 log "the live filesystem is intact too"
 mount -o ro "$dev" "$mnt"
