@@ -528,16 +528,19 @@ static int gc_collect(struct dsn_engine *e)
  * slot being written, and the log segments the new checkpoint frees are
  * given back only once it is durable.
  */
+static u64 ckpt_slot_sectors(const struct dynsnap_layout *layout)
+{
+	return round_down(layout->meta_sectors / 2, 8);
+}
+
 u64 dsn_checkpoint_slot_sector(const struct dynsnap_layout *layout, u32 slot)
 {
-	u64 slot_sectors = round_down(layout->meta_sectors / 2, 8);
-
-	return layout->meta_start + slot * slot_sectors;
+	return layout->meta_start + slot * ckpt_slot_sectors(layout);
 }
 
 static u64 ckpt_slot_bytes(struct dsn_engine *e)
 {
-	return round_down(e->layout.meta_sectors / 2, 8) << SECTOR_SHIFT;
+	return ckpt_slot_sectors(&e->layout) << SECTOR_SHIFT;
 }
 
 /* Bytes written for a checkpoint with @nr_snaps snapshots; 0: too many. */

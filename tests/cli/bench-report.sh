@@ -3,26 +3,8 @@
 # table with the right ratios; bad files and arguments give a one-line
 # error and a non-zero exit, and never start a VM.
 #   bench-report.sh REPO
-set -uo pipefail
 repo=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-
-# expect DESC STATUS PATTERN CMD...
-expect() {
-	local desc=$1 want=$2 pattern=$3 rc=0
-	shift 3
-	"$@" >"$tmp/out" 2>&1 || rc=$?
-	if [ "$rc" != "$want" ] || ! grep -qE -- "$pattern" "$tmp/out"; then
-		echo "FAIL: $desc: exit $rc (want $want), output:"
-		sed 's/^/    /' "$tmp/out"
-		fails=$((fails + 1))
-	else
-		echo "ok - $desc"
-		passes=$((passes + 1))
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/good.json" <<'JSON'
 {"benchmark": "space-efficiency", "kernel": "k", "cpus": 2, "memory_kib": 1, "fio": "fio-x",
@@ -56,5 +38,4 @@ expect "run-bench: --kernel without a value" 1 '--kernel needs a version' "$repo
 expect "run-bench: --out without a value" 1 '--out needs a directory' "$repo/tools/run-bench" --out
 expect "run-bench: --help" 0 'Usage: tools/run-bench' "$repo/tools/run-bench" --help
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

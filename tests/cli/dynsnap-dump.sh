@@ -2,27 +2,9 @@
 # dynsnap-dump's command line: documented exit codes and one-line errors for
 # bad arguments and damaged, zeroed or mismatched superblocks.
 #   dynsnap-dump.sh BINARY GOLDEN_SUPERBLOCK
-set -uo pipefail
 bin=$1 golden=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-
-# expect DESC STATUS PATTERN ARGS...: run the tool, check exit status and
-# that PATTERN appears in its combined output.
-expect() {
-	local desc=$1 want=$2 pattern=$3 rc=0
-	shift 3
-	"$bin" "$@" >"$tmp/out" 2>&1 || rc=$?
-	if [ "$rc" != "$want" ] || ! grep -qE -- "$pattern" "$tmp/out"; then
-		echo "FAIL: $desc: exit $rc (want $want), output:"
-		sed 's/^/    /' "$tmp/out"
-		fails=$((fails + 1))
-	else
-		echo "ok - $desc"
-		passes=$((passes + 1))
-	fi
-}
+. "$(dirname "$0")/lib.sh"
+EXPECT_CMD=("$bin")
 
 head -c 8192 /dev/zero >"$tmp/zero"
 cp "$golden" "$tmp/damaged"
@@ -43,5 +25,4 @@ expect "two fast superblocks" 1 "tier is invalid" "$golden" "$golden"
 "$bin" --json "$golden" | python3 -m json.tool >/dev/null ||
 	{ echo "FAIL: --json output does not parse"; fails=$((fails + 1)); }
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+finish
