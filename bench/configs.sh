@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # SNAP_NS is for bench/suite.sh
 # The configurations bench/suite.sh compares, behind one set of functions:
 #
 #   cfg_up CFG SECTORS    the volume /dev/mapper/bench, SECTORS long, no snapshot
@@ -31,6 +31,7 @@ THIN_META_SECT=$((256 * 2048))	# dm-thin metadata: the first 256 MiB of fast
 SCRATCH_SECT=$((2 * 2097152))	# scratch: 2 GiB after the slow tier
 
 KIND=		# cfg_kind of the configuration that is up
+SNAP_NS=0	# set by cfg_snapshot
 CFG_SECT=0	# the volume's length
 SNAPS=()	# retained snapshots, oldest first (ids, or COW slots)
 NEXT_THIN_ID=1

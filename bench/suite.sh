@@ -56,7 +56,8 @@ if [ -n "${DYNSNAP_BENCH_CONFIGS:-}" ]; then	# a subset, for development
 fi
 RESULTS=$DYNSNAP_RESULTS/bench.jsonl
 OUT=$DYNSNAP_RESULTS/bench.json
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+[ -x "$PG_BIN/postgres" ] || PG_BIN=
 
 # ---------------------------------------------------------------------------
 # Measuring
@@ -128,7 +129,7 @@ run_workload() {
 	local cfg=$1 wl=$2 snaps=$3 w_iops w_bps w_p50 w_p99 r_iops r_p99 args
 	[ "$snaps" -eq 0 ] || cfg_rotate "$cfg"
 	read -ra args <<<"$(workload_args "$wl")"
-	read -r w_iops w_bps w_p50 w_p99 r_iops r_p99 < <(fio_run "$cfg-$wl-$snaps" "${args[@]}")
+	read -r w_iops w_bps w_p50 w_p99 r_iops r_p99 _ < <(fio_run "$cfg-$wl-$snaps" "${args[@]}")
 	log "$cfg $wl, $snaps snapshots: write $w_iops IOPS (p99 $w_p99 us), read $r_iops IOPS"
 	record fio "$cfg" workload "$wl" snapshots "$snaps" write_iops "$w_iops" \
 		write_bytes_per_sec "$w_bps" write_lat_p50_us "$w_p50" write_lat_p99_us "$w_p99" \
@@ -285,11 +286,12 @@ phase_many_snapshots() {
 # dm-linear has no snapshots: its memory baseline is the volume after the
 # same three jobs.
 phase_linear_memory() {
-	local s0 v0 b0 s1 v1 b1 wl
+	local s0 v0 b0 s1 v1 b1 wl args
 	read -r s0 v0 b0 < <(kernel_memory "$DYNSNAP_RESULTS/dm-linear-slabinfo.before")
 	cfg_up dm-linear "$VOL"
 	for wl in "${WORKLOADS[@]}"; do
-		run_workload dm-linear "$wl" 0 >/dev/null
+		read -ra args <<<"$(workload_args "$wl")"
+		fio_run "dm-linear-$wl-memory" "${args[@]}" >/dev/null
 	done
 	read -r s1 v1 b1 < <(kernel_memory "$DYNSNAP_RESULTS/dm-linear-slabinfo.after")
 	record memory dm-linear snapshots 0 retained_deltas 0 \
@@ -416,27 +418,10 @@ phase_pgbench() {
 
 # ---------------------------------------------------------------------------
 
-command -v fio >/dev/null || die "fio is missing (Debian package fio)"
-dsn_require_disks
-dynsnap_load
-modprobe dm-snapshot && modprobe dm-thin-pool || die "cannot load dm-snapshot and dm-thin-pool"
-bench_disks_check
-: >"$RESULTS"
-STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-log "benchmark suite, $MODE mode: ${CONFIGS[*]}"
-
-pg_template
-for cfg in "${CONFIGS[@]}"; do
-	phase_one_snapshot "$cfg"
-	if [ "$cfg" = dm-linear ]; then
-		phase_linear_memory
-	else
-		phase_many_snapshots "$cfg"
-	fi
-	phase_pgbench "$cfg"
-done
-
-python3 - "$RESULTS" "$OUT" <<PY || die "cannot write $OUT"
+# write_results: the records of $RESULTS and what describes the run, as
+# one JSON document in $OUT.
+write_results() {
+	python3 - "$RESULTS" "$OUT" <<PY || die "cannot write $OUT"
 import json, sys
 records = [json.loads(line) for line in open(sys.argv[1])]
 doc = {
@@ -454,11 +439,40 @@ doc = {
                    "pg_volume_bytes": $((PG_VOL_MIB * 1048576)), "pg_scale": $PG_SCALE,
                    "pg_seconds": $PG_SECONDS, "pg_snapshot_interval_seconds": $PG_INTERVAL,
                    "block_bytes": 65536, "dynsnap_sub_block_bytes": 4096},
-    "configs": json.loads('$(printf '%s\n' "${CONFIGS[@]}" | python3 -c 'import json, sys; print(json.dumps(sys.stdin.read().split()))')'),
+    "configs": [$(printf '"%s", ' "${CONFIGS[@]}" | sed 's/, $//')],
     "results": records,
 }
 with open(sys.argv[2], "w") as f:
     json.dump(doc, f, indent=1)
     f.write("\n")
 PY
-log "results in $OUT"
+}
+
+main() {
+	command -v fio >/dev/null || die "fio is missing (Debian package fio)"
+	dsn_require_disks
+	dynsnap_load
+	modprobe dm-snapshot || die "cannot load dm-snapshot"
+	modprobe dm-thin-pool || die "cannot load dm-thin-pool"
+	bench_disks_check
+	: >"$RESULTS"
+	STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	log "benchmark suite, $MODE mode: ${CONFIGS[*]}"
+
+	pg_template
+	for cfg in "${CONFIGS[@]}"; do
+		phase_one_snapshot "$cfg"
+		if [ "$cfg" = dm-linear ]; then
+			phase_linear_memory
+		else
+			phase_many_snapshots "$cfg"
+		fi
+		phase_pgbench "$cfg"
+	done
+	write_results
+	log "results in $OUT"
+}
+
+# One line, parsed before it runs: editing this file while the suite runs
+# cannot change what the running shell reads next.
+main "$@"; exit $?
