@@ -208,11 +208,11 @@ cfg_stored_bytes() {	# CFG
 	snapshot)
 		for s in "${SNAPS[@]}"; do
 			total=$((total + $(dmsetup status "bench-snap$s" |
-				awk '{split($4, a, "/"); print a[1] * 512}')))
+				awk '{split($4, a, "/"); printf "%.0f\n", a[1] * 512}')))
 		done
 		echo "$total"
 		;;
-	thin) dmsetup status bench-pool | awk '{split($6, d, "/"); print d[1] * 65536}' ;;
+	thin) dmsetup status bench-pool | awk '{split($6, d, "/"); printf "%.0f\n", d[1] * 65536}' ;;
 	dynsnap) dsn_status_field bench 12 ;;
 	*) echo 0 ;;
 	esac

@@ -40,7 +40,9 @@ The results file is one JSON object:
   activation       snapshots, deltas, seconds (not dm-linear)
   space            data ("random" or "sparse"), overwritten_bytes,
                    stored_bytes (not dm-linear)
-  memory           snapshots, retained_deltas, slab_bytes, vmalloc_bytes
+  memory           snapshots, retained_deltas, slab_bytes, vmalloc_bytes,
+                   bufio_bytes (dm-bufio's buffers), empty_bytes (the
+                   total with the volume set up and no snapshot yet)
   pgbench          seconds, tps, snapshots, written_bytes, stored_bytes,
                    view_check ("passed", "failed" or "skipped")
 
@@ -95,7 +97,8 @@ FIELDS = {
     "space": {"data": DATA_KINDS, "overwritten_bytes": NUMBER,
               "stored_bytes": NUMBER},
     "memory": {"snapshots": COUNT, "retained_deltas": COUNT,
-               "slab_bytes": NUMBER, "vmalloc_bytes": NUMBER},
+               "slab_bytes": NUMBER, "vmalloc_bytes": NUMBER,
+               "bufio_bytes": NUMBER, "empty_bytes": NUMBER},
     "pgbench": {"seconds": NUMBER, "tps": NUMBER, "snapshots": COUNT,
                 "written_bytes": NUMBER, "stored_bytes": NUMBER,
                 "view_check": VIEW_CHECKS},
@@ -447,12 +450,13 @@ def quotient(num, den):
 
 
 def memory_total(rec):
-    return rec["slab_bytes"] + rec["vmalloc_bytes"]
+    return rec["slab_bytes"] + rec["vmalloc_bytes"] + rec["bufio_bytes"]
 
 
 def memory_per_delta(rec):
+    """What each retained delta adds beyond the target's fixed cost."""
     deltas = rec["retained_deltas"]
-    return memory_total(rec) / deltas if deltas else None
+    return max(memory_total(rec) - rec["empty_bytes"], 0) / deltas if deltas else None
 
 
 def per_snapshot(key):
@@ -470,7 +474,7 @@ METRICS = {
     "activate": Metric("activation", "seconds", field("seconds"), False),
     "space": Metric("space", "stored/overwritten",
                     quotient("stored_bytes", "overwritten_bytes"), False),
-    "memory": Metric("memory", "slab+vmalloc", memory_total, False),
+    "memory": Metric("memory", "total", memory_total, False),
     "tps": Metric("pgbench", "TPS", field("tps"), True),
 }
 
@@ -789,14 +793,18 @@ def space_section(results):
 def memory_section(results):
     rows = [[rec["config"], str(rec["snapshots"]), str(rec["retained_deltas"]),
              fmt_bytes(rec["slab_bytes"]), fmt_bytes(rec["vmalloc_bytes"]),
-             fmt_bytes(memory_total(rec)), fmt_bytes(memory_per_delta(rec))]
+             fmt_bytes(rec["bufio_bytes"]), fmt_bytes(memory_total(rec)),
+             fmt_bytes(rec["empty_bytes"]), fmt_bytes(memory_per_delta(rec))]
             + ratio_cells(results, METRICS["memory"], rec)
             for rec in results.ordered("memory")]
     return ["## memory", "",
-            "Kernel memory (slab and vmalloc) of the target with many "
-            "snapshots retained. " + direction(METRICS["memory"]), ""] + \
+            "Kernel memory of the target with many snapshots retained: "
+            "slab (large kmalloc buffers included), vmalloc and dm-bufio "
+            "buffers; \"no snapshot\" is the total once the volume is set "
+            "up, \"per retained delta\" what each delta adds beyond it. "
+            + direction(METRICS["memory"]), ""] + \
         table(["configuration", "snapshots", "retained deltas", "slab",
-               "vmalloc", "slab+vmalloc", "per retained delta"]
+               "vmalloc", "dm-bufio", "total", "no snapshot", "per retained delta"]
               + ratio_header(""), rows)
 
 
@@ -970,7 +978,8 @@ def charts_of(results):
                      f"kernel memory with {snapshots_text(memory_snapshots(results))}"
                      " retained (dm-linear: none)", "KiB",
                      [("slab", lambda r: r["slab_bytes"] / kib),
-                      ("vmalloc", lambda r: r["vmalloc_bytes"] / kib)],
+                      ("vmalloc", lambda r: r["vmalloc_bytes"] / kib),
+                      ("dm-bufio", lambda r: r["bufio_bytes"] / kib)],
                      pick=lambda recs: max(recs, key=lambda r: r["snapshots"])),
         config_chart(results, "view-read", "view-read",
                      "sequential read of a retained snapshot", "MiB/s",

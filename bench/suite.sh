@@ -105,7 +105,7 @@ fio_run() {
 			return 0
 		}
 		{
-			printf "%s %d %s %s %s %s %d\n", $49, $48 * 1024, pct(59, "50.000000"),
+			printf "%s %.0f %s %s %s %s %.0f\n", $49, $48 * 1024, pct(59, "50.000000"),
 				pct(59, "99.000000"), $8, pct(18, "99.000000"), $7 * 1024
 		}' "$out"
 }
@@ -152,7 +152,7 @@ kernel_memory() {
 	cp /proc/slabinfo "$1"
 	[ -r "$f" ] && bufio=$(cat "$f")
 	awk -v bufio="$bufio" '/^Slab:/ {s = $2 * 1024} /^VmallocUsed:/ {v = $2 * 1024}
-		END {print s, v, bufio}' /proc/meminfo
+		END {printf "%.0f %.0f %.0f\n", s, v, bufio}' /proc/meminfo
 }
 
 # slab_growth BEFORE AFTER: the slab caches that grew most between two
@@ -348,7 +348,7 @@ EOF
 dm_written_bytes() {	# NAME: bytes written to dm device NAME since it appeared
 	local minor
 	minor=$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')
-	awk '{print $7 * 512}' "/sys/block/dm-$minor/stat"
+	awk '{printf "%.0f\n", $7 * 512}' "/sys/block/dm-$minor/stat"
 }
 
 # pg_view_check CONFIG: start the database from a view of the newest
