@@ -174,6 +174,7 @@ cfg_snapshot() {	# CFG (not in a subshell: it updates SNAPS)
 		SNAPS+=("$id")
 		;;
 	dynsnap)
+		# dmsetup itself, not dsn_snap_create: only the message is timed
 		name=s${#SNAPS[@]}-$RANDOM$RANDOM
 		t0=$(date +%s%N)
 		id=$(dmsetup message bench 0 snap_create "$name") || die "snap_create $name failed"

@@ -161,6 +161,18 @@ kernel_memory() {
 		END {printf "%.0f %.0f %.0f\n", s, v, bufio}' /proc/meminfo
 }
 
+# record_memory CONFIG SNAPSHOTS DELTAS "S0 V0 B0" "S1 V1 B1" EMPTY: the
+# memory record from two kernel_memory readings; a reading below the one
+# before is noise and counts as no growth.
+record_memory() {
+	local s0 v0 b0 s1 v1 b1 empty=$6
+	read -r s0 v0 b0 <<<"$4"
+	read -r s1 v1 b1 <<<"$5"
+	record memory "$1" snapshots "$2" retained_deltas "$3" \
+		slab_bytes $((s1 > s0 ? s1 - s0 : 0)) vmalloc_bytes $((v1 > v0 ? v1 - v0 : 0)) \
+		bufio_bytes $((b1 > b0 ? b1 - b0 : 0)) empty_bytes $((empty > 0 ? empty : 0))
+}
+
 # slab_growth BEFORE AFTER: the slab caches that grew most between two
 # copies of /proc/slabinfo (bytes, name), to tell where memory went.
 slab_growth() {
@@ -275,9 +287,7 @@ phase_many_snapshots() {
 		"for $deltas deltas ($empty with no snapshot)"
 	slab_growth "$DYNSNAP_RESULTS/$cfg-slabinfo.before" "$DYNSNAP_RESULTS/$cfg-slabinfo.after" |
 		sed "s/^/  $cfg slab growth: /"
-	record memory "$cfg" snapshots "$MANY" retained_deltas "$deltas" \
-		slab_bytes $((s1 > s0 ? s1 - s0 : 0)) vmalloc_bytes $((v1 > v0 ? v1 - v0 : 0)) \
-		bufio_bytes $((b1 > b0 ? b1 - b0 : 0)) empty_bytes $((empty > 0 ? empty : 0))
+	record_memory "$cfg" "$MANY" "$deltas" "$s0 $v0 $b0" "$s1 $v1 $b1" "$empty"
 	cfg_deactivate "$cfg"
 	echo 3 >/proc/sys/vm/drop_caches
 	t0=$(now_ns)
@@ -300,9 +310,7 @@ phase_linear_memory() {
 		fio_run "dm-linear-$wl-memory" "${args[@]}" >/dev/null
 	done
 	read -r s1 v1 b1 < <(kernel_memory "$DYNSNAP_RESULTS/dm-linear-slabinfo.after")
-	record memory dm-linear snapshots 0 retained_deltas 0 \
-		slab_bytes $((s1 > s0 ? s1 - s0 : 0)) vmalloc_bytes $((v1 > v0 ? v1 - v0 : 0)) \
-		bufio_bytes $((b1 > b0 ? b1 - b0 : 0)) empty_bytes 0
+	record_memory dm-linear 0 0 "$s0 $v0 $b0" "$s1 $v1 $b1" 0
 	cfg_down dm-linear
 }
 
