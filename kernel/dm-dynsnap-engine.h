@@ -124,6 +124,23 @@ int dsn_set_granularity(struct dsn_engine *e, enum dynsnap_level level,
 			u32 first_region, u32 count);
 
 /*
+ * The volume sectors that may differ between snapshots @from_id and @to_id
+ * (0: the live volume), from @first_sector on: every range a delta of an
+ * epoch between them covers, one "<sector> <sectors>" line each, then
+ * "end", or "next <sector>" where the result buffer is full.
+ */
+int dsn_snap_diff(struct dsn_engine *e, u64 from_id, u64 to_id,
+		  u64 first_sector, char *result, unsigned int maxlen);
+
+/*
+ * Per region from @first_region on, one line "<region> <level>
+ * <next_level> <delta_records> <delta_bytes> <records_this_epoch>", then
+ * "end", or "next <region>" where the result buffer is full.
+ */
+int dsn_region_map(struct dsn_engine *e, u32 first_region, char *result,
+		   unsigned int maxlen);
+
+/*
  * Bring the volume back to snapshot @id in the background. Every block
  * that changed since the snapshot gets the snapshot's bytes through the
  * normal write path, so its current bytes are preserved like any

@@ -546,6 +546,9 @@ static int parse_u32(const char *arg, u32 *v)
  * snap_create <name>                 prints the new snapshot's id
  * snap_delete <id>
  * snap_list                          one line per snapshot
+ * snap_diff <from_id> <to_id|-> [<first_sector>]
+ *                                    ranges that differ, "end" or "next"
+ * region_map [<first_region>]        level and deltas per region
  * set_granularity <level> <first_region> [<count>]
  * rollback <id>                      refused while the device is open
  */
@@ -565,6 +568,28 @@ static int dynsnap_message(struct dm_target *ti, unsigned int argc,
 		if (argc != 1)
 			goto usage;
 		return dsn_snap_list(dc->engine, result, maxlen);
+	}
+
+	if (!strcasecmp(argv[0], "snap_diff")) {
+		u64 to = 0, first_sector = 0;
+
+		if ((argc != 3 && argc != 4) || parse_u64(argv[1], &id) ||
+		    (strcmp(argv[2], "-") && parse_u64(argv[2], &to)) ||
+		    (argc == 4 && parse_u64(argv[3], &first_sector)) ||
+		    !id || (strcmp(argv[2], "-") && !to))
+			goto usage;
+		r = dsn_snap_diff(dc->engine, id, to, first_sector, result,
+				  maxlen);
+		if (r == -ENOENT)
+			DMWARN("%s: no snapshot %llu or %s", dev, id, argv[2]);
+		return r;
+	}
+
+	if (!strcasecmp(argv[0], "region_map")) {
+		first = 0;
+		if (argc > 2 || (argc == 2 && parse_u32(argv[1], &first)))
+			goto usage;
+		return dsn_region_map(dc->engine, first, result, maxlen);
 	}
 
 	if (READ_ONCE(dc->mode) != DSN_MODE_WRITE) {
@@ -642,8 +667,10 @@ unknown:
 	DMWARN("%s: unknown message '%s'", dev, argc ? argv[0] : "");
 	return -EINVAL;
 usage:
-	DMWARN("%s: usage: snap_create <name> | snap_delete <id> | snap_list | %s | rollback <id>",
-	       dev, "set_granularity <block|sub|bit> <first_region> [<count>]");
+	DMWARN("%s: usage: snap_create <name> | snap_delete <id> | snap_list | %s | %s | %s | %s",
+	       dev, "set_granularity <block|sub|bit> <first_region> [<count>]",
+	       "rollback <id>", "snap_diff <from_id> <to_id|-> [<first_sector>]",
+	       "region_map [<first_region>]");
 	return -EINVAL;
 failed:
 	if (r == -ENOSPC || r == -EIO)
@@ -653,7 +680,7 @@ failed:
 
 static struct target_type dynsnap_target = {
 	.name = "dynsnap",
-	.version = {0, 3, 0},
+	.version = {0, 4, 0},
 	.module = THIS_MODULE,
 	.ctr = dynsnap_ctr,
 	.dtr = dynsnap_dtr,
