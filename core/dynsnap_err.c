@@ -94,6 +94,36 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 		"checkpoint has an invalid snapshot entry or entries out of order",
 	[DSN_ERR_CKPT_LEVEL] =
 		"checkpoint has an unknown granularity level",
+	[DSN_ERR_STREAM_SHORT] = "export stream truncated",
+	[DSN_ERR_STREAM_MAGIC] =
+		"export stream magic mismatch: not a dynsnap export stream",
+	[DSN_ERR_STREAM_VERSION] = "unsupported export stream version",
+	[DSN_ERR_STREAM_CSUM] = "export stream header checksum mismatch",
+	[DSN_ERR_STREAM_RESERVED] =
+		"export stream has unknown flags or reserved bits",
+	[DSN_ERR_STREAM_GEOMETRY] =
+		"export stream has an invalid block size or volume length",
+	[DSN_ERR_STREAM_IDENTITY] =
+		"export stream has no store identity (zero UUID)",
+	[DSN_ERR_STREAM_SNAP] =
+		"export stream names an invalid snapshot, or its base is not older than its snapshot",
+	[DSN_ERR_STREAM_ITEM] =
+		"export stream damaged: no extent or trailer where one must start",
+	[DSN_ERR_STREAM_EXTENT_CSUM] =
+		"export stream extent header checksum mismatch",
+	[DSN_ERR_STREAM_OTHER] =
+		"export stream extent or trailer belongs to another stream",
+	[DSN_ERR_STREAM_ORDER] =
+		"export stream extents are missing, repeated, out of order or overlapping",
+	[DSN_ERR_STREAM_RANGE] =
+		"export stream extent is empty, longer than 4 MiB or outside the volume",
+	[DSN_ERR_STREAM_DATA_CSUM] = "export stream extent data checksum mismatch",
+	[DSN_ERR_STREAM_TRAILER_CSUM] = "export stream trailer checksum mismatch",
+	[DSN_ERR_STREAM_TRAILER] =
+		"export stream trailer does not match its extents (count, bytes or running checksum)",
+	[DSN_ERR_STREAM_TRAILING] = "export stream has bytes after its trailer",
+	[DSN_ERR_STREAM_TARGET] =
+		"apply target size differs from the stream's volume length",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)
