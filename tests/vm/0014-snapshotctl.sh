@@ -91,6 +91,16 @@ assert_eq "$(jq -r '.ranges | length' /tmp/out)" 1 "rewritten zeroes are not a d
 sc_rc 0 diff vol img2 live --coarse --json
 assert_eq "$(jq -r '.ranges | length' /tmp/out)" 2 "coarse diff shows the rewrite"
 
+# Thousands of ranges: the kernel answers snap_diff in pages.
+sc create vol sparse
+fio --name=sparse --filename=/dev/mapper/vol --rw=write:4k --bs=4k --offset=8M \
+	--size=24M --direct=1 --buffer_pattern=0xaa --output=/dev/null || die "fio"
+sc_rc 0 diff vol sparse live --json
+assert_eq "$(jq -r '.ranges | length' /tmp/out)" 3072 "ranges of a sparse diff"
+assert_eq "$(jq -r '.ranges[3071] | "\(.offset) \(.length)"' /tmp/out)" \
+	"$((8 * MB + 3071 * 8192)) 4096" "last range of a sparse diff"
+sc delete vol sparse
+
 sc_rc 0 view vol img1
 path=$(cat /tmp/out)
 assert_eq "$path" /dev/mapper/vol@img1 "view path"

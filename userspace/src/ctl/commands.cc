@@ -77,7 +77,7 @@ void check_snapshot_name(const std::string &n)
 
 // Turn the kernel's errno for a snapshot message into what to do.
 [[noreturn]] void explain(const dm::KernelError &e, const std::string &volume,
-			  const std::string &what)
+			  const std::string &what, const std::string &snap = "SNAP")
 {
 	switch (e.error_number()) {
 	case EEXIST:
@@ -86,7 +86,7 @@ void check_snapshot_name(const std::string &n)
 	case EBUSY:
 		throw Error(Exit::kBusy, what + ": in use (a view of it is open, a rollback "
 						"goes to it, or the volume is open): `snapshotctl unview " +
-						 volume + " SNAP` or unmount, then retry");
+						 volume + " " + snap + "` or unmount, then retry");
 	case EALREADY:
 		throw Error(Exit::kBusy, what + ": a rollback is in progress on " + volume +
 						 ": wait for it (`snapshotctl status " + volume + "`)");
@@ -428,7 +428,7 @@ int Commands::remove()
 		try {
 			v.delete_snapshot(s.id);
 		} catch (const dm::KernelError &e) {
-			explain(e, volume_, "cannot delete snapshot " + quoted(s));
+			explain(e, volume_, "cannot delete snapshot " + quoted(s), std::to_string(s.id));
 		}
 		out() << "deleted snapshot " << quoted(s) << "\n";
 	}
