@@ -123,6 +123,9 @@ TEST_F(Cli, CreateErrors)
 	EXPECT_EQ(run({"create", "vol", "bad/name"}), 2);
 	EXPECT_NE(err().find("invalid snapshot name"), std::string::npos);
 	EXPECT_EQ(run({"create", "vol", "-dash"}), 2);
+	EXPECT_EQ(run({"create", "vol", "x", "--freeze", dir_}), 2);	// not on the volume
+	EXPECT_NE(err().find("not a filesystem on volume vol"), std::string::npos) << err();
+	EXPECT_EQ(run({"create", "vol", "x", "--freeze", dir_ + "/nope"}), 3);
 	EXPECT_EQ(run({"create", "nosuch", "a"}), 3);
 	EXPECT_NE(err().find("no volume 'nosuch'"), std::string::npos);
 	EXPECT_EQ(run({"create", "vol", "a"}), 0);
@@ -239,6 +242,11 @@ TEST_F(Cli, SetupTeardownActivate)
 	EXPECT_EQ(t.params,
 		  "/dev/vdb /dev/nvme0n1 /dev/vdc 128 4 sub_block_sectors 16 granularity bit");
 	EXPECT_EQ(dm_.device("db").info.uuid, "DYNSNAP-db");
+	// The volume keeps its length when the origin grows.
+	{
+		std::ifstream in(dir_ + "/etc/volumes/db.json");
+		EXPECT_EQ(json::parse(in)["length_sectors"], 1000000u / 128 * 128);
+	}
 	EXPECT_TRUE(fs::exists(dir_ + "/etc/volumes/db.json"));
 	EXPECT_EQ(run({"status"}), 0);
 	EXPECT_NE(out().find("db"), std::string::npos);
@@ -252,7 +260,9 @@ TEST_F(Cli, SetupTeardownActivate)
 	for (const auto &v : j)
 		inactive |= v["volume"] == "db" && v["state"] == "inactive";
 	EXPECT_TRUE(inactive) << j.dump();
+	env_.device_sectors = [](const std::string &) -> uint64_t { return 2000000; };
 	EXPECT_EQ(run({"activate", "--all"}), 0);
+	EXPECT_EQ(dm_.device("db").table.at(0).length, 1000000u / 128 * 128);
 	EXPECT_EQ(dm_.device("db").table.at(0).params,
 		  "/dev/vdb /dev/nvme0n1 /dev/vdc 128 4 sub_block_sectors 16 granularity bit");
 	EXPECT_EQ(run({"activate", "db"}), 0);

@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -113,13 +115,23 @@ void check_snapshot_name(const std::string &n)
 // catches it consistent.
 class Freeze {
 public:
-	explicit Freeze(const std::string &mountpoint)
+	Freeze(const std::string &mountpoint, const dm::DeviceInfo &volume)
 	{
 		if (mountpoint.empty())
 			return;
 		fd_ = open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd_ < 0)
 			throw Error(Exit::kNotFound, "cannot open " + mountpoint + ": " + strerror(errno));
+		// Freezing another filesystem would make a snapshot that only
+		// looks consistent.
+		struct stat st;
+		if (fstat(fd_, &st) || major(st.st_dev) != volume.major ||
+		    minor(st.st_dev) != volume.minor) {
+			close(fd_);
+			fd_ = -1;
+			throw Error(Exit::kUsage, mountpoint + " is not a filesystem on volume " +
+							  volume.name + ": give its mount point to --freeze");
+		}
 		if (ioctl(fd_, FIFREEZE, 0)) {
 			int err = errno;
 			close(fd_);
@@ -339,7 +351,7 @@ int Commands::create()
 	Volume v(env_.dm(), volume_);
 	uint64_t id;
 	try {
-		Freeze freeze(freeze_);
+		Freeze freeze(freeze_, v.info());
 		id = v.create_snapshot(name_);
 	} catch (const dm::KernelError &e) {
 		explain(e, volume_, "cannot create snapshot '" + name_ + "'");
@@ -751,6 +763,7 @@ int Commands::setup()
 	if (!slow_.empty())
 		env_.device_sectors(slow_);
 	dm::Target t = c.target(origin_sectors);
+	c.length_sectors = t.length;
 	create_volume(dm, c, t);
 	if (!no_save_)
 		configs.save(c);

@@ -19,6 +19,8 @@ namespace fs = std::filesystem;
 nlohmann::json VolumeConfig::to_json() const
 {
 	nlohmann::json j = {{"origin", origin}, {"fast", fast}, {"block_sectors", block_sectors}};
+	if (length_sectors)
+		j["length_sectors"] = length_sectors;
 	if (!slow.empty())
 		j["slow"] = slow;
 	if (sub_block_sectors)
@@ -44,6 +46,7 @@ VolumeConfig VolumeConfig::from_json(const nlohmann::json &j, const std::string 
 		c.fast = j.at("fast").get<std::string>();
 		c.slow = j.value("slow", std::string());
 		c.block_sectors = j.at("block_sectors").get<uint32_t>();
+		c.length_sectors = j.value("length_sectors", uint64_t(0));
 		c.sub_block_sectors = j.value("sub_block_sectors", 0U);
 		c.region_sectors = j.value("region_sectors", 0U);
 		c.granularity = j.value("granularity", std::string());
@@ -59,9 +62,17 @@ VolumeConfig VolumeConfig::from_json(const nlohmann::json &j, const std::string 
 
 dm::Target VolumeConfig::target(uint64_t origin_sectors) const
 {
+	if (!block_sectors || block_sectors & (block_sectors - 1))
+		throw Error("configuration of volume " + name + " has an invalid block size");
 	uint64_t len = origin_sectors / block_sectors * block_sectors;
 	if (!len)
 		throw Error(Exit::kUsage, "origin " + origin + " is smaller than one block");
+	if (length_sectors) {
+		if (length_sectors > origin_sectors)
+			throw Error("origin " + origin + " of volume " + name +
+				    " is smaller than when it was set up: check the device");
+		len = length_sectors;
+	}
 	std::string p = origin + " " + fast + " " + (slow.empty() ? "-" : slow) + " " +
 			std::to_string(block_sectors);
 	std::vector<std::string> f;

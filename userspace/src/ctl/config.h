@@ -20,6 +20,7 @@ inline constexpr const char *kDefaultConfigDir = "/etc/dynsnap";
 struct VolumeConfig {
 	std::string name;
 	std::string origin, fast, slow;	// slow empty: none
+	uint64_t length_sectors = 0;	// the volume's length, fixed at setup
 	uint32_t block_sectors = 128;
 	uint32_t sub_block_sectors = 0;	// 0: the target's default
 	uint32_t region_sectors = 0;	// 0: the target's default
@@ -31,8 +32,9 @@ struct VolumeConfig {
 	nlohmann::json to_json() const;
 	static VolumeConfig from_json(const nlohmann::json &j, const std::string &name);
 
-	// The table line for an origin of @origin_sectors: the volume is the
-	// origin rounded down to whole blocks.
+	// The table line for an origin of @origin_sectors: the volume keeps
+	// the length it was set up with (the store is bound to it), or is the
+	// origin rounded down to whole blocks when that is not known.
 	dm::Target target(uint64_t origin_sectors) const;
 };
 
