@@ -234,7 +234,7 @@ jq -e '.' /tmp/out >/dev/null || die "dump is not JSON"
 "$ctl" dump "$DYNSNAP_FAST" "$DYNSNAP_SLOW" --records >/tmp/records.json || die "dump --records"
 read -r off stored <<<"$(jq -r '[.records[] | select(.tier == "fast" and (.control | not)
 	and .live and .stored_length > 0)][0] | "\(.device_offset) \(.stored_length)"' /tmp/records.json)"
-[ -n "$off" ] && [ "$off" != null ] || die "no live fast-tier record to damage"
+if [ -z "$off" ] || [ "$off" = null ]; then die "no live fast-tier record to damage"; fi
 dsn_oracle flip "$DYNSNAP_FAST" $((off + 64 + stored / 2)) || die "flip"
 sc_rc 5 check "$DYNSNAP_FAST" "$DYNSNAP_SLOW"
 grep -q "^damaged: fast byte [0-9]*, segment [0-9]*, record [0-9]*" /tmp/out ||
