@@ -97,14 +97,6 @@ void check_ranges(const std::vector<ByteRange> &ranges, uint64_t limit, const st
 	}
 }
 
-AlignedBuffer::AlignedBuffer(size_t size) : size_(size)
-{
-	void *raw = nullptr;
-	if (posix_memalign(&raw, kMaxAlign, std::max<size_t>(size, 1)))
-		throw std::bad_alloc();
-	data_.reset(static_cast<uint8_t *>(raw));
-}
-
 File::File(File &&other) noexcept
 {
 	*this = std::move(other);

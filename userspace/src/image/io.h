@@ -18,6 +18,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "util/aligned_buffer.h"
 #include <vector>
 
 namespace dynsnap::image {
@@ -26,11 +28,10 @@ namespace dynsnap::image {
 inline constexpr size_t kChunk = 1 << 20;
 // Requests in flight per file.
 inline constexpr unsigned kDepth = 8;
-// Offsets, lengths and buffers of O_DIRECT requests are multiples of this
-// (or of the device's logical block size when larger).
-inline constexpr size_t kDirectAlign = 4096;
-// Largest logical block size supported, and the alignment of buffers.
-inline constexpr size_t kMaxAlign = 65536;
+// Offsets, lengths and buffers of O_DIRECT requests are multiples of
+// kDirectAlign (util/aligned_buffer.h), or of the device's logical block
+// size when larger, up to the alignment of buffers.
+inline constexpr size_t kMaxAlign = kBufferAlign;
 
 // A range of a volume or image, in bytes.
 struct ByteRange {
@@ -49,22 +50,6 @@ using Progress = std::function<void(uint64_t done, uint64_t total)>;
 // Error naming @what otherwise. Empty ranges are allowed.
 void check_ranges(const std::vector<ByteRange> &ranges, uint64_t limit,
 		  const std::string &what);
-
-// A buffer aligned for O_DIRECT.
-class AlignedBuffer {
-public:
-	explicit AlignedBuffer(size_t size);
-	uint8_t *data() { return data_.get(); }
-	const uint8_t *data() const { return data_.get(); }
-	size_t size() const { return size_; }
-
-private:
-	struct Free {
-		void operator()(uint8_t *p) const { std::free(p); }
-	};
-	std::unique_ptr<uint8_t, Free> data_;
-	size_t size_;
-};
 
 // An open regular file or block device.
 class File {

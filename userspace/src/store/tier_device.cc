@@ -15,16 +15,6 @@
 
 namespace dynsnap::store {
 
-AlignedBuffer::AlignedBuffer(size_t size)
-	: size_((size + kDirectAlign - 1) / kDirectAlign * kDirectAlign)
-{
-	void *raw = nullptr;
-	if (posix_memalign(&raw, kDirectAlign, size_ ? size_ : kDirectAlign))
-		throw std::bad_alloc();
-	data_.reset(static_cast<uint8_t *>(raw));
-	std::memset(raw, 0, size_);
-}
-
 TierDevice::TierDevice(const std::string &path) : path_(path)
 {
 	fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);

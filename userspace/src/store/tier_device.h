@@ -13,26 +13,9 @@
 #include <memory>
 #include <string>
 
+#include "util/aligned_buffer.h"
+
 namespace dynsnap::store {
-
-// Alignment that O_DIRECT accepts on every device dynsnap supports.
-inline constexpr size_t kDirectAlign = 4096;
-
-// A zeroed buffer aligned for O_DIRECT, of a whole number of 4 KiB blocks.
-class AlignedBuffer {
-public:
-	explicit AlignedBuffer(size_t size);
-	uint8_t *data() { return data_.get(); }
-	const uint8_t *data() const { return data_.get(); }
-	size_t size() const { return size_; }
-
-private:
-	struct Free {
-		void operator()(uint8_t *p) const { std::free(p); }
-	};
-	std::unique_ptr<uint8_t, Free> data_;
-	size_t size_;
-};
 
 class TierDevice {
 public:
