@@ -106,8 +106,8 @@ int run(int argc, const char *const *argv, Env &env)
 		std::string sub;
 		for (const CLI::App *s : app.get_subcommands())
 			sub = " " + s->get_name();
-		*env.err << "snapshotctl:" << sub << ": " << e.what() << " (try snapshotctl" << sub
-			 << " --help)\n";
+		*env.err << "snapshotctl" << (sub.empty() ? "" : ":" + sub) << ": " << e.what()
+			 << " (try snapshotctl" << sub << " --help)\n";
 		return static_cast<int>(Exit::kUsage);
 	}
 	env.config_dir = config_dir;

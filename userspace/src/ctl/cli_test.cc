@@ -71,6 +71,7 @@ TEST_F(Cli, UsageErrors)
 	EXPECT_EQ(run({}), 2);
 	EXPECT_NE(err().find("snapshotctl"), std::string::npos);
 	EXPECT_EQ(run({"frobnicate"}), 2);
+	EXPECT_EQ(err().find("snapshotctl::"), std::string::npos) << err();
 	EXPECT_EQ(run({"create", "vol"}), 2);
 	EXPECT_NE(err().find("NAME"), std::string::npos) << err();
 	EXPECT_NE(err().find("--help"), std::string::npos) << err();
@@ -174,6 +175,7 @@ TEST_F(Cli, Views)
 	EXPECT_NE(err().find("unmount"), std::string::npos);
 	dm_.device("old").info.open_count = 0;
 	EXPECT_EQ(run({"unview", "vol"}), 2);
+	EXPECT_EQ(run({"unview", "vol", "s", "--all"}), 2);
 	EXPECT_EQ(run({"unview", "vol", "s"}), 0);
 	EXPECT_FALSE(dm_.exists("old"));
 	EXPECT_FALSE(dm_.exists("vol@s"));
@@ -203,6 +205,10 @@ TEST_F(Cli, Rollback)
 		<< out();
 	EXPECT_EQ(dm_.device("vol").snaps.size(), 2u);
 	EXPECT_EQ(run({"rollback", "vol", "nope", "--yes"}), 3);
+	// Refused by the kernel: the safety snapshot goes again.
+	dm_.fail_next("message", EALREADY, "rollback");
+	EXPECT_EQ(run({"rollback", "vol", "good", "--yes"}), 4);
+	EXPECT_EQ(dm_.device("vol").snaps.size(), 2u);
 	EXPECT_EQ(run({"rollback", "vol", "good", "--yes", "--no-safety-snapshot", "--no-wait"}), 0);
 	EXPECT_EQ(dm_.device("vol").snaps.size(), 2u);
 	EXPECT_NE(out().find("started"), std::string::npos);

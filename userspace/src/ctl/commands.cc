@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -297,7 +298,7 @@ void Commands::add_volume_commands(CLI::App &app)
 	c = app.add_subcommand("map", "Show the granularity and change heat of each region");
 	c->add_option("VOLUME", volume_, "the dynsnap volume")->required();
 	c->add_option("--svg", svg_, "also draw the map as an SVG picture into this file");
-	c->add_option("--width", width_, "cells per line (default: fit the terminal)");
+	c->add_option("--width", width_, "line width in columns (default: the terminal's)");
 	c->add_flag("--json", json_, "print JSON");
 	c->callback([this] { action_ = [this] { return map(); }; });
 
@@ -308,7 +309,8 @@ void Commands::add_volume_commands(CLI::App &app)
 		->required();
 	c->add_option("--slow", slow_, "slow tier (HDD) for block deltas; zeroed to format");
 	c->add_option("--block-size", block_size_, "block size, 4K to 1M (default 64K)");
-	c->add_option("--sub-block-size", sub_block_size_, "sub-block size (default 4K)");
+	c->add_option("--sub-block-size", sub_block_size_,
+		      "sub-block size (default: the target's, 4K for most block sizes)");
 	c->add_option("--region-size", region_size_, "region size (default 4M)");
 	c->add_option("--granularity", granularity_, "block, sub or bit (default sub)")
 		->check(CLI::IsMember({"block", "sub", "bit"}));
@@ -478,8 +480,9 @@ int Commands::view()
 int Commands::unview()
 {
 	Volume v(env_.dm(), volume_);
-	if (snap_.empty() && !all_)
-		throw Error(Exit::kUsage, "name a snapshot, or give --all for every view of " + volume_);
+	if (snap_.empty() == !all_)
+		throw Error(Exit::kUsage, "name a snapshot, or give --all for every view of " + volume_ +
+						  ", not both");
 	std::optional<uint64_t> id;
 	if (!snap_.empty())
 		id = v.find(snap_).id;
@@ -518,11 +521,12 @@ int Commands::rollback()
 		*env_.err << "snapshotctl: rollback not confirmed: nothing changed\n";
 		return static_cast<int>(Exit::kAborted);
 	}
+	std::optional<uint64_t> safety_id;
 	if (!no_safety_) {
 		std::string safety = scheduled_name("rollback", env_.now_ns());
 		try {
-			uint64_t id = v.create_snapshot(safety);
-			out() << "safety snapshot " << id << " '" << safety
+			safety_id = v.create_snapshot(safety);
+			out() << "safety snapshot " << *safety_id << " '" << safety
 			      << "': roll back to it to undo\n";
 		} catch (const dm::KernelError &e) {
 			explain(e, volume_, "cannot take the safety snapshot (--no-safety-snapshot skips it)");
@@ -531,6 +535,13 @@ int Commands::rollback()
 	try {
 		v.rollback(s.id);
 	} catch (const dm::KernelError &e) {
+		// Nothing was rolled back: the safety snapshot is not needed.
+		if (safety_id) {
+			try {
+				v.delete_snapshot(*safety_id);
+			} catch (const Error &) {
+			}
+		}
 		explain(e, volume_, "cannot roll back to snapshot " + quoted(s));
 	}
 	if (no_wait_) {
@@ -719,10 +730,7 @@ int Commands::map()
 int Commands::setup()
 {
 	check_volume_name(volume_);
-	dm::DeviceMapper &dm = env_.dm();
 	ConfigStore configs(env_.config_dir);
-	if (dm.info(volume_))
-		throw Error(Exit::kBusy, "a device named " + volume_ + " exists: choose another name");
 	VolumeConfig c;
 	c.name = volume_;
 	c.origin = origin_;
@@ -758,6 +766,10 @@ int Commands::setup()
 		parse_keep_rule(k);
 		c.keep.push_back(k);
 	}
+	// Arguments are checked before anything is asked of the kernel.
+	dm::DeviceMapper &dm = env_.dm();
+	if (dm.info(volume_))
+		throw Error(Exit::kBusy, "a device named " + volume_ + " exists: choose another name");
 	uint64_t origin_sectors = env_.device_sectors(origin_);
 	env_.device_sectors(fast_);
 	if (!slow_.empty())
@@ -850,8 +862,8 @@ int Commands::activate(bool up)
 
 int Commands::schedule()
 {
-	Volume v(env_.dm(), volume_);
 	ConfigStore configs(env_.config_dir);
+	check_volume_name(volume_);
 	auto c = configs.load(volume_);
 	std::vector<std::string> texts = keep_;
 	std::string prefix = prefix_;
@@ -866,6 +878,7 @@ int Commands::schedule()
 	for (const std::string &t : texts)
 		rules.push_back(parse_keep_rule(t));
 	check_scheduled_prefix(prefix);
+	Volume v(env_.dm(), volume_);
 
 	auto scheduled = [&] {
 		std::vector<ScheduledSnapshot> s;
@@ -904,7 +917,9 @@ int Commands::schedule()
 			v.delete_snapshot(id);
 			j["deleted"].push_back(id);
 		} catch (const dm::KernelError &e) {
-			if (e.error_number() != EBUSY && e.error_number() != ENOENT)
+			if (e.error_number() == ENOENT)
+				continue;	// deleted meanwhile
+			if (e.error_number() != EBUSY)
 				explain(e, volume_, "cannot delete scheduled snapshot " + std::to_string(id));
 			// A view or a rollback holds it: the next run tries again.
 			j["busy"].push_back(id);

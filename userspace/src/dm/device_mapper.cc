@@ -60,7 +60,7 @@ Task make_task(int type, const std::string &name)
 {
 	Task t(dm_task_create(type));
 	if (!t)
-		throw Error("cannot talk to device-mapper: out of memory");
+		throw Error("cannot talk to device-mapper: is dm_mod loaded, and are you root?");
 	if (!name.empty() && !dm_task_set_name(t.get(), name.c_str()))
 		throw Error(Exit::kUsage, "invalid device name '" + name + "'");
 	return t;
