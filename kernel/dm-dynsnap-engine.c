@@ -405,10 +405,20 @@ static int gc_scratch_grow(struct gc_scratch *s, u32 n)
 		return 0;
 	kvfree(s->deltas);
 	kvfree(s->dead);
-	s->cap = max(n, 2 * s->cap);
-	s->deltas = kvmalloc_array(s->cap, sizeof(*s->deltas), GFP_KERNEL);
-	s->dead = kvmalloc_array(s->cap, sizeof(*s->dead), GFP_KERNEL);
-	return s->deltas && s->dead ? 0 : -ENOMEM;
+	n = max(n, 2 * s->cap);
+	s->deltas = kvmalloc_array(n, sizeof(*s->deltas), GFP_KERNEL);
+	s->dead = kvmalloc_array(n, sizeof(*s->dead), GFP_KERNEL);
+	if (!s->deltas || !s->dead) {
+		/* Leave it empty, so no later caller trusts a capacity. */
+		kvfree(s->deltas);
+		kvfree(s->dead);
+		s->deltas = NULL;
+		s->dead = NULL;
+		s->cap = 0;
+		return -ENOMEM;
+	}
+	s->cap = n;
+	return 0;
 }
 
 static void gc_scratch_free(struct gc_scratch *s)
@@ -1417,6 +1427,12 @@ int dsn_snap_list(struct dsn_engine *e, char *result, unsigned int maxlen)
 
 	mutex_lock(&e->snap_lock);
 	list_for_each_entry(snap, &e->snaps, node) {
+		/*
+		 * Once the result is full dm has userspace ask again with
+		 * more room: the scans of the rest would be thrown away.
+		 */
+		if (sz >= maxlen - 1)
+			break;
 		secs = div_u64_rem(snap->ctime_ns, NSEC_PER_SEC, &ns);
 		DMEMIT("%llu %s %llu.%09u %llu %u\n", snap->id, snap->name, secs,
 		       ns, exclusive_bytes(e, snap, &s), snap->epoch);
@@ -1456,7 +1472,7 @@ int dsn_set_granularity(struct dsn_engine *e, enum dynsnap_level level,
  * Room kept at the end of a message result for the line that says where
  * to go on: the output is cut there rather than overflowing.
  */
-#define RESULT_TAIL		48U
+#define RESULT_TAIL		64U
 
 /* Mark sectors [first, first + n) of a block in @map. */
 static void mark_sectors(unsigned long *map, u32 first, u32 n)

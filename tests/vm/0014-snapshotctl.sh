@@ -124,6 +124,8 @@ sc unview vol img1
 sc export vol img1 /tmp/exp1.img
 cmp /tmp/exp1.img /tmp/ref1 || die "export of img1 differs from its reference copy"
 sc_rc 2 export vol img1 /tmp/exp1.img
+sc_rc 2 export vol img1 /dev/mapper/vol
+sc_rc 2 export vol img1 /dev/mapper/origin
 sc export vol img2 /tmp/d12.stream --since img1
 cp /tmp/ref1 /tmp/copy
 sc apply /tmp/d12.stream /tmp/copy

@@ -22,6 +22,7 @@
 
 #include "ctl/commands.h"
 #include "ctl/config.h"
+#include "store/superblock_reader.h"
 
 namespace dynsnap::ctl {
 
@@ -77,6 +78,17 @@ Env process_env()
 	};
 	env.sleep_ms = [](int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
 	env.device_sectors = file_sectors;
+	env.store_uuid = [](const std::string &path) -> std::string {
+		auto r = store::read_superblock(path);
+		switch (r.state) {
+		case store::SuperblockState::kValid:
+			return store::uuid_to_string(r.superblock->uuid);
+		case store::SuperblockState::kZeroed:
+			return "";
+		default:
+			throw Error(Exit::kFailed, path + ": " + r.error);
+		}
+	};
 	return env;
 }
 

@@ -29,6 +29,9 @@ struct Env {
 	std::function<void(int milliseconds)> sleep_ms;
 	// Size of a block device or file in sectors; throws Error.
 	std::function<uint64_t(const std::string &path)> device_sectors;
+	// UUID of the store whose superblock @path holds, "" when it is
+	// zeroed; throws Error when it cannot be read or is damaged.
+	std::function<std::string(const std::string &path)> store_uuid;
 };
 
 // Run one command line; returns the exit status (util/error.h).

@@ -36,6 +36,9 @@ protected:
 		env_.config_dir = dir_ + "/etc";
 		env_.now_ns = [this] { return now_; };
 		env_.sleep_ms = [](int) {};
+		env_.store_uuid = [this](const std::string &p) -> std::string {
+			return stores_.count(p) ? stores_[p] : "";
+		};
 		env_.device_sectors = [](const std::string &p) -> uint64_t {
 			if (p.find("missing") != std::string::npos)
 				throw Error(Exit::kNotFound, "cannot open " + p);
@@ -64,6 +67,7 @@ protected:
 	Env env_;
 	std::string dir_;
 	int64_t now_ = 1700000000LL * 1000000000LL;
+	std::map<std::string, std::string> stores_;	// fast device -> store UUID
 };
 
 TEST_F(Cli, UsageErrors)
@@ -212,6 +216,12 @@ TEST_F(Cli, Rollback)
 	EXPECT_EQ(run({"rollback", "vol", "good", "--yes", "--no-safety-snapshot", "--no-wait"}), 0);
 	EXPECT_EQ(dm_.device("vol").snaps.size(), 2u);
 	EXPECT_NE(out().find("started"), std::string::npos);
+	// Running: teardown would cut it off half done.
+	dm_.device("vol").rollback_total = 1000000;
+	EXPECT_EQ(run({"teardown", "vol"}), 4);
+	EXPECT_NE(err().find("--force"), std::string::npos) << err();
+	EXPECT_TRUE(dm_.exists("vol"));
+	EXPECT_EQ(run({"teardown", "vol", "--force"}), 0);
 }
 
 TEST_F(Cli, StatusOfOneVolume)
@@ -238,6 +248,7 @@ TEST_F(Cli, StatusOfOneVolume)
 
 TEST_F(Cli, SetupTeardownActivate)
 {
+	stores_["/dev/nvme0n1"] = "8d6f0a4e-0000-4000-8000-000000000001";	// formatted by the load
 	EXPECT_EQ(run({"setup", "db", "--origin", "/dev/vdb", "--fast", "/dev/nvme0n1", "--slow",
 		       "/dev/vdc", "--block-size", "64K", "--sub-block-size", "8K", "--granularity",
 		       "bit", "--keep", "1m:1h"}),
@@ -267,6 +278,15 @@ TEST_F(Cli, SetupTeardownActivate)
 		inactive |= v["volume"] == "db" && v["state"] == "inactive";
 	EXPECT_TRUE(inactive) << j.dump();
 	env_.device_sectors = [](const std::string &) -> uint64_t { return 2000000; };
+	// The fast device is another disk now: activate refuses to format it.
+	stores_.erase("/dev/nvme0n1");
+	EXPECT_EQ(run({"activate", "--all"}), 1);
+	EXPECT_NE(err().find("holds no store"), std::string::npos) << err();
+	stores_["/dev/nvme0n1"] = "11111111-0000-4000-8000-000000000002";
+	EXPECT_EQ(run({"activate", "db"}), 1);
+	EXPECT_NE(err().find("not this volume's"), std::string::npos) << err();
+	EXPECT_FALSE(dm_.exists("db"));
+	stores_["/dev/nvme0n1"] = "8d6f0a4e-0000-4000-8000-000000000001";
 	EXPECT_EQ(run({"activate", "--all"}), 0);
 	EXPECT_EQ(dm_.device("db").table.at(0).length, 1000000u / 128 * 128);
 	EXPECT_EQ(dm_.device("db").table.at(0).params,

@@ -153,11 +153,20 @@ private:
 	int fd_ = -1;
 };
 
-// The reason the kernel logged for the last table it refused, read from
-// /dev/kmsg ("device-mapper: table: 253:3: dynsnap: <reason>").
-std::string kernel_reason()
+// The reason the kernel logged for a table it refused, read from
+// /dev/kmsg ("device-mapper: table: 253:3: dynsnap: <reason>"); only
+// records logged since kmsg_open() count.
+// Open /dev/kmsg at its end, before the operation whose reason we want.
+int kmsg_open()
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+std::string kernel_reason(int fd)
+{
 	if (fd < 0)
 		return "";
 	std::string last;
@@ -184,10 +193,13 @@ std::string kernel_reason()
 
 void create_volume(dm::DeviceMapper &dm, const VolumeConfig &c, const dm::Target &t)
 {
+	int kmsg = kmsg_open();
 	try {
 		dm.create(c.name, "DYNSNAP-" + c.name, {t}, false);
+		if (kmsg >= 0)
+			close(kmsg);
 	} catch (const dm::KernelError &e) {
-		std::string why = kernel_reason();
+		std::string why = kernel_reason(kmsg);
 		throw Error(e.code(), "cannot set up " + c.name + ": " +
 					      (why.empty() ? std::string(e.what()) : why) +
 					      " (see the administrator's guide, Errors)");
@@ -323,6 +335,7 @@ void Commands::add_volume_commands(CLI::App &app)
 	c = app.add_subcommand("teardown", "Remove a volume's device and views (data stays)");
 	c->add_option("VOLUME", volume_, "the dynsnap volume")->required();
 	c->add_flag("--forget", forget_, "also forget its configuration (it is not activated again)");
+	c->add_flag("--force", force_, "even while a rollback is running or paused (it stops half done)");
 	c->callback([this] { action_ = [this] { return teardown(); }; });
 
 	c = app.add_subcommand("activate", "Bring up volumes remembered by `setup` (at boot)");
@@ -333,6 +346,7 @@ void Commands::add_volume_commands(CLI::App &app)
 	c = app.add_subcommand("deactivate", "Remove the devices of remembered volumes");
 	c->add_option("VOLUME", volumes_, "volumes");
 	c->add_flag("--all", all_, "every remembered volume");
+	c->add_flag("--force", force_, "even while a rollback is running or paused (it stops half done)");
 	c->callback([this] { action_ = [this] { return activate(false); }; });
 
 	c = app.add_subcommand("schedule",
@@ -436,8 +450,14 @@ int Commands::remove()
 	Volume v(env_.dm(), volume_);
 	// Resolve every name first: a typo deletes nothing.
 	std::vector<Snapshot> victims;
-	for (const std::string &ref : snaps_)
-		victims.push_back(v.find(ref));
+	for (const std::string &ref : snaps_) {
+		Snapshot s = v.find(ref);
+		bool seen = false;
+		for (const Snapshot &x : victims)
+			seen |= x.id == s.id;
+		if (!seen)
+			victims.push_back(s);
+	}
 	for (const Snapshot &s : victims) {
 		try {
 			v.delete_snapshot(s.id);
@@ -507,9 +527,9 @@ int Commands::rollback()
 	Volume v(env_.dm(), volume_);
 	Snapshot s = v.find(snap_);
 	if (v.info().open_count)
-		throw Error(Exit::kBusy, "volume " + volume_ + " is open (mounted or in use by " +
-						 std::to_string(v.info().open_count) +
-						 "): unmount it, then retry");
+		throw Error(Exit::kBusy, "volume " + volume_ +
+						 " is open (mounted, or held by a process): unmount "
+						 "or close it, then retry");
 	VolumeStatus st = v.status();
 	if (st.rollback.asked && (st.rollback.state == "running" || st.rollback.state == "paused"))
 		throw Error(Exit::kBusy, "a rollback to snapshot " + std::to_string(st.rollback.id) +
@@ -777,6 +797,11 @@ int Commands::setup()
 	dm::Target t = c.target(origin_sectors);
 	c.length_sectors = t.length;
 	create_volume(dm, c, t);
+	try {
+		c.store_uuid = env_.store_uuid(fast_);
+	} catch (const Error &) {
+		// Left empty: activate then only refuses a zeroed fast device.
+	}
 	if (!no_save_)
 		configs.save(c);
 	out() << "volume " << volume_ << " is ready: " << dm.path(volume_) << " ("
@@ -796,6 +821,16 @@ int Commands::teardown()
 		if (v.info().open_count)
 			throw Error(Exit::kBusy, "volume " + volume_ +
 							 " is open (mounted?): unmount it, then retry");
+		// A rollback is not journaled: cut off, it leaves the volume
+		// part old, part new until it is asked for again.
+		RollbackStatus rb = v.status().rollback;
+		if (!force_ && rb.asked && (rb.state == "running" || rb.state == "paused"))
+			throw Error(Exit::kBusy, "a rollback of " + volume_ + " to snapshot " +
+							 std::to_string(rb.id) + " is " + rb.state +
+							 " (" + std::to_string(rb.done) + "/" +
+							 std::to_string(rb.total) +
+							 " blocks): wait for it, or give --force and run "
+							 "it again after the next activate");
 		auto views = v.views();
 		for (const View &w : views)
 			if (w.open_count)
@@ -840,6 +875,17 @@ int Commands::activate(bool up)
 					out() << n << ": already active\n";
 					continue;
 				}
+				// Only setup formats: a fast device that is zeroed
+				// or holds another store is not this volume's.
+				std::string uuid = env_.store_uuid(c->fast);
+				if (uuid.empty())
+					throw Error("fast device " + c->fast +
+						    " holds no store: is it the right disk? `snapshotctl "
+						    "setup` formats a new one");
+				if (!c->store_uuid.empty() && uuid != c->store_uuid)
+					throw Error("fast device " + c->fast + " holds store " + uuid +
+						    ", not this volume's " + c->store_uuid +
+						    ": is it the right disk?");
 				create_volume(dm, *c, c->target(env_.device_sectors(c->origin)));
 				out() << n << ": active at " << dm.path(n) << "\n";
 			} else {
@@ -878,6 +924,9 @@ int Commands::schedule()
 	for (const std::string &t : texts)
 		rules.push_back(parse_keep_rule(t));
 	check_scheduled_prefix(prefix);
+	if (prefix == "rollback")
+		throw Error(Exit::kUsage, "the prefix 'rollback' names rollback's safety snapshots: "
+					  "choose another");
 	Volume v(env_.dm(), volume_);
 
 	auto scheduled = [&] {
@@ -890,54 +939,71 @@ int Commands::schedule()
 	json j = {{"volume", volume_}, {"created", nullptr}, {"deleted", json::array()},
 		  {"kept", json::array()}, {"busy", json::array()}};
 	int64_t now = env_.now_ns();
+	// What went wrong, reported after what was done.
+	std::optional<Error> failure;
+	auto prune = [&](const std::vector<ScheduledSnapshot> &snaps) {
+		RetentionPlan plan = plan_retention(snaps, rules, now);
+		j["kept"] = plan.keep;
+		for (uint64_t id : plan.remove) {
+			if (dry_run_) {
+				j["deleted"].push_back(id);
+				continue;
+			}
+			try {
+				v.delete_snapshot(id);
+				j["deleted"].push_back(id);
+			} catch (const dm::KernelError &e) {
+				if (e.error_number() == ENOENT)
+					continue;	// deleted meanwhile
+				if (e.error_number() == EBUSY) {
+					// A view or a rollback holds it: the next run tries again.
+					j["busy"].push_back(id);
+					continue;
+				}
+				if (!failure)
+					failure = Error(e.code(), "cannot delete scheduled snapshot " +
+									  std::to_string(id) + ": " + e.what());
+			}
+		}
+	};
+	// Prune first: a store that is full gets room for the new snapshot.
 	auto snaps = scheduled();
+	prune(snaps);
 	if (!no_create_ && snapshot_due(snaps, rules, now)) {
 		std::string n = scheduled_name(prefix, now);
-		if (!dry_run_) {
+		if (dry_run_) {
+			j["created"] = {{"name", n}};
+		} else {
 			try {
 				uint64_t id = v.create_snapshot(n);
 				j["created"] = {{"id", id}, {"name", n}};
+				// The new one may replace one its bucket kept so far.
+				prune(scheduled());
 			} catch (const dm::KernelError &e) {
-				explain(e, volume_, "cannot create scheduled snapshot '" + n + "'");
+				try {
+					explain(e, volume_, "cannot create scheduled snapshot '" + n + "'");
+				} catch (const Error &x) {
+					failure = x;
+				}
 			}
-			snaps = scheduled();
-		} else {
-			j["created"] = {{"name", n}};
-		}
-	}
-	RetentionPlan plan = plan_retention(snaps, rules, now);
-	for (uint64_t id : plan.keep)
-		j["kept"].push_back(id);
-	for (uint64_t id : plan.remove) {
-		if (dry_run_) {
-			j["deleted"].push_back(id);
-			continue;
-		}
-		try {
-			v.delete_snapshot(id);
-			j["deleted"].push_back(id);
-		} catch (const dm::KernelError &e) {
-			if (e.error_number() == ENOENT)
-				continue;	// deleted meanwhile
-			if (e.error_number() != EBUSY)
-				explain(e, volume_, "cannot delete scheduled snapshot " + std::to_string(id));
-			// A view or a rollback holds it: the next run tries again.
-			j["busy"].push_back(id);
 		}
 	}
 	if (json_) {
 		out() << j.dump(2) << "\n";
-		return 0;
+	} else {
+		if (!j["created"].is_null())
+			out() << (dry_run_ ? "would create " : "created ") << "snapshot "
+			      << j["created"]["name"].get<std::string>() << "\n";
+		for (const auto &id : j["deleted"])
+			out() << (dry_run_ ? "would delete " : "deleted ") << "snapshot " << id << "\n";
+		for (const auto &id : j["busy"])
+			out() << "kept snapshot " << id
+			      << " for now: it has a view or a rollback goes to it\n";
+		out() << j["kept"].size() << " scheduled snapshots kept\n";
 	}
-	std::string verb = dry_run_ ? "would " : "";
-	if (!j["created"].is_null())
-		out() << (dry_run_ ? "would create " : "created ") << "snapshot "
-		      << j["created"]["name"].get<std::string>() << "\n";
-	for (const auto &id : j["deleted"])
-		out() << (dry_run_ ? "would delete " : "deleted ") << "snapshot " << id << "\n";
-	for (const auto &id : j["busy"])
-		out() << "kept snapshot " << id << " for now: it has a view or a rollback goes to it\n";
-	out() << j["kept"].size() << " scheduled snapshots kept\n";
+	// What was done went out first; then the error.
+	if (failure)
+		throw *failure;
 	return 0;
 }
 

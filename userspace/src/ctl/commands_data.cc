@@ -6,6 +6,8 @@
 #include <iostream>
 #include <memory>
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -211,10 +213,30 @@ int Commands::diff()
 	return 0;
 }
 
+// Writing over a block device needs --overwrite, and never goes to a
+// dynsnap volume or view (the volume itself, by a slip of the keyboard).
+static void check_destination(dm::DeviceMapper &dm, const std::string &file, bool overwrite)
+{
+	struct stat st;
+	if (stat(file.c_str(), &st) || !S_ISBLK(st.st_mode))
+		return;
+	for (const std::string &n : dm.list()) {
+		auto i = dm.info(n);
+		if (i && i->uuid.rfind("DYNSNAP-", 0) == 0 && i->major == major(st.st_rdev) &&
+		    i->minor == minor(st.st_rdev))
+			throw Error(Exit::kUsage, file + " is dynsnap device " + n +
+							  ": export to a file or another device");
+	}
+	if (!overwrite)
+		throw Error(Exit::kUsage, file + " is a block device: give --overwrite to write over "
+						 "what it holds");
+}
+
 int Commands::export_image()
 {
 	Volume v(env_.dm(), volume_);
 	Snapshot s = v.find(snap_);
+	check_destination(env_.dm(), file_, overwrite_);
 	if (since_.empty()) {
 		Bar bar(env_, "export");
 		TemporaryView view(v, s, "export");
@@ -312,11 +334,13 @@ int Commands::check(bool dump)
 			out() << "store on " << fast << (slow.empty() ? "" : " and " + slow)
 			      << " is sound: every checksum verified\n";
 		else
-			out() << r.problems.size() << " problems found\n";
+			out() << r.problems.size() << (r.problems.size() == 1 ? " problem" : " problems")
+			      << " found\n";
 	}
 	if (!r.problems.empty()) {
 		*env_.err << "snapshotctl: " << r.problems.size()
-			  << " problems found in the store: reads that need damaged records fail "
+			  << (r.problems.size() == 1 ? " problem" : " problems")
+			  << " found in the store: reads that need damaged records fail "
 			     "with EIO; see the administrator's guide, Crash guarantees\n";
 		return static_cast<int>(Exit::kDamaged);
 	}

@@ -34,6 +34,8 @@ nlohmann::json VolumeConfig::to_json() const
 	if (!keep.empty())
 		j["keep"] = keep;
 	j["schedule_prefix"] = schedule_prefix;
+	if (!store_uuid.empty())
+		j["store_uuid"] = store_uuid;
 	return j;
 }
 
@@ -53,6 +55,7 @@ VolumeConfig VolumeConfig::from_json(const nlohmann::json &j, const std::string 
 		c.on_full = j.value("on_full", std::string());
 		c.keep = j.value("keep", std::vector<std::string>());
 		c.schedule_prefix = j.value("schedule_prefix", std::string("auto"));
+		c.store_uuid = j.value("store_uuid", std::string());
 	} catch (const nlohmann::json::exception &e) {
 		throw Error("configuration of volume " + name + " is invalid (" + e.what() +
 			    "): fix or remove it");

@@ -28,6 +28,10 @@ struct VolumeConfig {
 	std::string on_full;		// empty: the target's default
 	std::vector<std::string> keep;	// retention rules for `schedule`
 	std::string schedule_prefix = "auto";
+	// The store on the fast device, recorded by setup: activate refuses a
+	// fast device that holds no store or another one, so a renamed disk
+	// is never formatted.
+	std::string store_uuid;
 
 	nlohmann::json to_json() const;
 	static VolumeConfig from_json(const nlohmann::json &j, const std::string &name);

@@ -273,13 +273,21 @@ Snapshot Volume::find(const std::string &ref) const
 {
 	auto snaps = snapshots();
 	uint64_t id;
-	if (to_u64(ref, id))
-		for (const Snapshot &s : snaps)
-			if (s.id == id)
-				return s;
-	for (const Snapshot &s : snaps)
+	const Snapshot *by_id = nullptr, *by_name = nullptr;
+	for (const Snapshot &s : snaps) {
+		if (to_u64(ref, id) && s.id == id)
+			by_id = &s;
 		if (s.name == ref)
-			return s;
+			by_name = &s;
+	}
+	if (by_id && by_name && by_id != by_name)
+		throw Error(Exit::kUsage, "'" + ref + "' is the id of snapshot '" + by_id->name +
+						  "' and the name of snapshot " +
+						  std::to_string(by_name->id) + ": give the id of the one you mean");
+	if (by_id)
+		return *by_id;
+	if (by_name)
+		return *by_name;
 	throw Error(Exit::kNotFound, "volume " + name_ + " has no snapshot '" + ref +
 				     "': `snapshotctl list " + name_ + "` shows them");
 }
@@ -320,6 +328,11 @@ std::vector<ByteRange> Volume::changed_ranges(uint64_t from, uint64_t to) const
 				  std::to_string(sector);
 		DiffPage page = parse_diff_page(dm_.message(name_, msg));
 		for (const ByteRange &r : page.ranges) {
+			if (r.offset < sector * kSectorSize ||
+			    (!out.empty() && r.offset < out.back().end()) || !r.length ||
+			    r.end() > bytes())
+				throw Error("snap_diff answered ranges out of order or outside the "
+					    "volume: is dm-dynsnap.ko of another version loaded?");
 			// Pages may split a run: join it again.
 			if (!out.empty() && out.back().offset + out.back().length == r.offset)
 				out.back().length += r.length;
@@ -328,7 +341,8 @@ std::vector<ByteRange> Volume::changed_ranges(uint64_t from, uint64_t to) const
 		}
 		if (!page.next_sector)
 			break;
-		if (*page.next_sector <= sector && page.ranges.empty())
+		if (*page.next_sector <= sector ||
+		    (!out.empty() && *page.next_sector * kSectorSize < out.back().end()))
 			throw Error("snap_diff makes no progress at sector " + std::to_string(sector));
 		sector = *page.next_sector;
 	}
@@ -345,7 +359,7 @@ std::vector<RegionInfo> Volume::region_map() const
 		out.insert(out.end(), page.regions.begin(), page.regions.end());
 		if (!page.next_region)
 			break;
-		if (*page.next_region <= region && page.regions.empty())
+		if (*page.next_region <= region)
 			throw Error("region_map makes no progress at region " +
 				    std::to_string(region));
 		region = *page.next_region;
@@ -391,7 +405,9 @@ View Volume::create_view(const Snapshot &snap, const std::string &view_name)
 	dm::Target t{0, table_.length, kViewTargetType, devt() + " " + std::to_string(snap.id)};
 	// The uuid marks the device as ours for udev rules and other tools.
 	std::string uuid = "DYNSNAP-VIEW-" + view_name;
-	dm_.create(view_name, uuid.size() < 128 ? uuid : "", {t}, true);
+	// Hidden from udev's disk rules: its filesystem has the volume's
+	// UUID, and /dev/disk/by-uuid must keep naming the volume.
+	dm_.create(view_name, uuid.size() < 128 ? uuid : "", {t}, true, true);
 	return {view_name, dm_.path(view_name), snap.id, 0};
 }
 

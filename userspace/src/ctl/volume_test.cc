@@ -147,8 +147,16 @@ TEST(Volume, FindByIdOrName)
 	v.create_snapshot("first");
 	v.create_snapshot("1");	// a name that looks like an id
 	EXPECT_EQ(v.find("first").id, 1u);
-	EXPECT_EQ(v.find("1").name, "first");	// ids first
+	// "1" is id 1 and the name of id 2: the operator must say which.
+	try {
+		v.find("1");
+		FAIL();
+	} catch (const Error &e) {
+		EXPECT_EQ(e.code(), Exit::kUsage);
+	}
 	EXPECT_EQ(v.find("2").name, "1");
+	v.create_snapshot("7");	// id 3: a numeric name no id has
+	EXPECT_EQ(v.find("7").id, 3u);
 	try {
 		v.find("nope");
 		FAIL();

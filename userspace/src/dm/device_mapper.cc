@@ -170,7 +170,7 @@ public:
 	}
 
 	void create(const std::string &name, const std::string &uuid,
-		    const std::vector<Target> &table, bool read_only) override
+		    const std::vector<Target> &table, bool read_only, bool hidden) override
 	{
 		Task t = make_task(DM_DEVICE_CREATE, name);
 		if (!uuid.empty() && !dm_task_set_uuid(t.get(), uuid.c_str()))
@@ -182,7 +182,10 @@ public:
 		if (read_only)
 			dm_task_set_ro(t.get());
 		uint32_t cookie = 0;
-		if (!dm_task_set_cookie(t.get(), &cookie, 0))
+		uint16_t flags = hidden ? DM_UDEV_DISABLE_DISK_RULES_FLAG |
+						  DM_UDEV_DISABLE_OTHER_RULES_FLAG
+					: 0;
+		if (!dm_task_set_cookie(t.get(), &cookie, flags))
 			throw Error("cannot prepare creating " + name);
 		int ok = dm_task_run(t.get());
 		int err = dm_task_get_errno(t.get());

@@ -58,8 +58,12 @@ public:
 	virtual std::vector<Target> status(const std::string &name) = 0;
 	// A target message to sector 0; returns what the target printed.
 	virtual std::string message(const std::string &name, const std::string &text) = 0;
+	// @hidden: udev leaves the device alone (no /dev/disk links, no
+	// scans by other tools), for views whose filesystem has the same
+	// UUID as the volume's.
 	virtual void create(const std::string &name, const std::string &uuid,
-			    const std::vector<Target> &table, bool read_only) = 0;
+			    const std::vector<Target> &table, bool read_only,
+			    bool hidden = false) = 0;
 	virtual void remove(const std::string &name) = 0;
 	// Where the device node is.
 	virtual std::string path(const std::string &name) const;

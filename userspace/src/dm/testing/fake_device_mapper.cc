@@ -286,8 +286,9 @@ std::string FakeDeviceMapper::message(const std::string &name, const std::string
 }
 
 void FakeDeviceMapper::create(const std::string &name, const std::string &uuid,
-			      const std::vector<Target> &table, bool read_only)
+			      const std::vector<Target> &table, bool read_only, bool hidden)
 {
+	(void)hidden;
 	maybe_fail("create", name);
 	if (devices_.count(name))
 		refuse(EBUSY, "create " + name);

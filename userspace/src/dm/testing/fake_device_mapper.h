@@ -65,7 +65,7 @@ public:
 	std::vector<Target> status(const std::string &name) override;
 	std::string message(const std::string &name, const std::string &text) override;
 	void create(const std::string &name, const std::string &uuid,
-		    const std::vector<Target> &table, bool read_only) override;
+		    const std::vector<Target> &table, bool read_only, bool hidden = false) override;
 	void remove(const std::string &name) override;
 	std::string path(const std::string &name) const override { return "/dev/mapper/" + name; }
 
