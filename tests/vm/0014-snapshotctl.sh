@@ -246,6 +246,13 @@ sc_rc 5 check "$DYNSNAP_FAST" "$DYNSNAP_SLOW" --json
 jq -e '.problems | length > 0' /tmp/out >/dev/null || die "check --json lists no problem"
 dsn_oracle flip "$DYNSNAP_FAST" $((off + 64 + stored / 2)) || die "flip back"
 sc_rc 0 check "$DYNSNAP_FAST" "$DYNSNAP_SLOW"
+# A fast device that no longer holds the store (another disk took its
+# name) is never formatted by activate.
+dd if=/dev/zero of="$DYNSNAP_FAST" bs=4096 count=1 oflag=direct status=none
+sc_rc 1 activate vol
+grep -q "holds no store" /tmp/err || die "activate did not say why: $(cat /tmp/err)"
+[ ! -e /dev/mapper/vol ] || die "activate created a volume on a zeroed fast device"
+cmp -n 4096 "$DYNSNAP_FAST" /dev/zero || die "activate wrote to the zeroed fast device"
 sc teardown vol --forget
 [ ! -f $DYNSNAP_CONFIG_DIR/volumes/vol.json ] || die "teardown --forget kept the configuration"
 dmsetup remove origin
