@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -133,10 +134,22 @@ public:
 			throw Error(Exit::kUsage, mountpoint + " is not a filesystem on volume " +
 							  volume.name + ": give its mount point to --freeze");
 		}
+		// Ctrl-C or a timeout's SIGTERM must not leave it frozen: they
+		// wait until it is thawed.
+		sigset_t stop;
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGHUP);
+		sigaddset(&stop, SIGQUIT);
+		sigprocmask(SIG_BLOCK, &stop, &old_mask_);
+		blocked_ = true;
 		if (ioctl(fd_, FIFREEZE, 0)) {
 			int err = errno;
 			close(fd_);
 			fd_ = -1;
+			sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+			blocked_ = false;
 			throw Error("cannot freeze " + mountpoint + ": " + strerror(err) +
 				    " (is it a mount point of the volume?)");
 		}
@@ -147,10 +160,14 @@ public:
 			ioctl(fd_, FITHAW, 0);
 			close(fd_);
 		}
+		if (blocked_)
+			sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 	}
 
 private:
 	int fd_ = -1;
+	bool blocked_ = false;
+	sigset_t old_mask_;
 };
 
 // The reason the kernel logged for a table it refused, read from
