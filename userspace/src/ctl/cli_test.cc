@@ -367,6 +367,13 @@ TEST_F(Cli, MapAndDiff)
 	EXPECT_EQ(j["bytes"], 24 * 512);
 	EXPECT_EQ(run({"diff", "vol", "b", "live", "--coarse"}), 0);
 	EXPECT_NE(out().find("0 ranges"), std::string::npos);
+	// A killed run left a temporary view; the next one that makes one
+	// removes it (no process has pid 2^22 + 1: above pid_max's limit).
+	dm_.create("vol@export-4194305", "", {{0, 8, "dynsnap-view", "253:0 1"}}, true);
+	dm_.create("vol@mine-4194305", "", {{0, 8, "dynsnap-view", "253:0 1"}}, true);
+	EXPECT_NE(run({"diff", "vol", "a", "b"}), 0);	// compares real devices: none here
+	EXPECT_FALSE(dm_.exists("vol@export-4194305"));
+	EXPECT_TRUE(dm_.exists("vol@mine-4194305"));	// not a temporary view
 }
 
 } // namespace

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <memory>
 
+#include <csignal>
+#include <cstdlib>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -37,8 +39,33 @@ class TemporaryView {
 public:
 	TemporaryView(Volume &v, const Snapshot &s, const std::string &purpose) : v_(v)
 	{
+		remove_stale(v);
 		std::string n = v.name() + "@" + purpose + "-" + std::to_string(getpid());
 		view_ = v.create_view(s, n);
+	}
+
+	// Views a killed snapshotctl left behind ("VOLUME@diff-a-PID" of a
+	// process that is gone) pin their snapshots: remove them.
+	static void remove_stale(Volume &v)
+	{
+		for (const View &w : v.views()) {
+			auto dash = w.name.rfind('-');
+			const std::string prefix = v.name() + "@";
+			if (w.name.rfind(prefix, 0) != 0 || dash == std::string::npos || w.open_count)
+				continue;
+			std::string purpose = w.name.substr(prefix.size(), dash - prefix.size());
+			if (purpose != "diff-a" && purpose != "diff-b" && purpose != "export" &&
+			    purpose != "export-from" && purpose != "export-to")
+				continue;
+			char *end = nullptr;
+			long pid = strtol(w.name.c_str() + dash + 1, &end, 10);
+			if (*end || pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+				continue;
+			try {
+				v.remove_view(w);
+			} catch (const Error &) {
+			}
+		}
 	}
 	~TemporaryView()
 	{
