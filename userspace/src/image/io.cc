@@ -283,6 +283,18 @@ Ring::Completion Ring::wait()
 	return c;
 }
 
+void Ring::drain(unsigned &in_flight)
+{
+	while (in_flight) {
+		try {
+			wait();
+		} catch (const Error &) {
+			break;
+		}
+		in_flight--;
+	}
+}
+
 RangeReader::RangeReader(const File &a, const std::vector<ByteRange> &ranges)
 	: files_{&a}, ranges_(ranges), slots_(kDepth), ring_(kDepth)
 {
@@ -300,15 +312,7 @@ RangeReader::RangeReader(const File &a, const File &b, const std::vector<ByteRan
 
 RangeReader::~RangeReader()
 {
-	// The kernel may still write into the buffers: wait for it.
-	while (in_flight_) {
-		try {
-			ring_.wait();
-		} catch (const Error &) {
-			break;
-		}
-		in_flight_--;
-	}
+	ring_.drain(in_flight_);
 }
 
 bool RangeReader::next_piece(uint64_t &offset, size_t &length)
@@ -423,14 +427,7 @@ Writer::~Writer()
 
 void Writer::drain()
 {
-	while (in_flight_) {
-		try {
-			ring_.wait();
-		} catch (const Error &) {
-			break;
-		}
-		in_flight_--;
-	}
+	ring_.drain(in_flight_);
 }
 
 void Writer::submit_rest(unsigned nr_slot)

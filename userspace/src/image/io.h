@@ -120,6 +120,9 @@ public:
 	};
 	// Submit what is queued and wait for the next completion.
 	Completion wait();
+	// Wait for all @in_flight requests, counting them down, before their
+	// buffers go: the kernel may still write into them.
+	void drain(unsigned &in_flight);
 
 private:
 	io_uring ring_;
