@@ -319,6 +319,24 @@ TEST_F(Cli, SetupErrors)
 	EXPECT_FALSE(fs::exists(dir_ + "/etc/volumes/v.json"));
 }
 
+TEST_F(Cli, DamagedConfiguration)
+{
+	fs::create_directories(dir_ + "/etc/volumes");
+	for (const char *text : {"{not json", "{\"origin\": 5}", "[]"}) {
+		std::ofstream(dir_ + "/etc/volumes/bad.json") << text;
+		EXPECT_EQ(run({"activate", "bad"}), 1) << text;
+		EXPECT_NE(err().find("fix or remove it"), std::string::npos) << err();
+		EXPECT_FALSE(dm_.exists("bad"));
+	}
+	// One damaged file does not keep the others down.
+	stores_["/dev/b"] = "0f0f0f0f-0000-4000-8000-000000000003";
+	EXPECT_EQ(run({"setup", "good", "--origin", "/dev/a", "--fast", "/dev/b"}), 0);
+	EXPECT_EQ(run({"teardown", "good"}), 0);
+	EXPECT_EQ(run({"activate", "--all"}), 1);
+	EXPECT_NE(err().find("bad"), std::string::npos);
+	EXPECT_TRUE(dm_.exists("good"));
+}
+
 TEST_F(Cli, Schedule)
 {
 	EXPECT_EQ(run({"schedule", "vol"}), 2);	// no rules anywhere
