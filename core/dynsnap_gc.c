@@ -59,9 +59,13 @@ static bool sorted(const struct dynsnap_gc_delta *deltas, u32 count,
 	return true;
 }
 
-void dynsnap_gc_mark(const struct dynsnap_gc_delta *deltas, u32 count,
-		     const u64 *retained_epochs, u32 nr_retained,
-		     u32 block_bytes, u32 sub_bytes, bool *dead)
+/*
+ * The rule, as if the retained snapshot of epoch @skip did not exist
+ * (@skip 0: every one does; no snapshot has epoch 0).
+ */
+static void mark(const struct dynsnap_gc_delta *deltas, u32 count,
+		 const u64 *retained_epochs, u32 nr_retained, u64 skip,
+		 u32 block_bytes, u32 sub_bytes, bool *dead)
 {
 	/*
 	 * Without a geometry the store could have, only the first half of the
@@ -72,6 +76,7 @@ void dynsnap_gc_mark(const struct dynsnap_gc_delta *deltas, u32 count,
 			block_bytes / sub_bytes <= DYNSNAP_MAX_SUB_BLOCKS_PER_BLOCK;
 	u64 covered = 0;
 	u32 readers = 0;	/* retained snapshots at or before the epoch */
+	u32 next = 0;		/* first retained epoch not yet passed */
 	u32 start, end, before, i;
 	u64 epoch;
 
@@ -88,9 +93,9 @@ void dynsnap_gc_mark(const struct dynsnap_gc_delta *deltas, u32 count,
 			start--;
 
 		before = readers;
-		while (readers < nr_retained &&
-		       retained_epochs[readers] <= epoch)
-			readers++;
+		while (next < nr_retained && retained_epochs[next] <= epoch)
+			if (retained_epochs[next++] != skip)
+				readers++;
 		/* T moved past every epoch seen so far: none of them counts. */
 		if (readers != before)
 			covered = 0;
@@ -104,4 +109,93 @@ void dynsnap_gc_mark(const struct dynsnap_gc_delta *deltas, u32 count,
 			if (in_block(&deltas[i], block_bytes))
 				covered |= replaced(&deltas[i], sub_bytes);
 	}
+}
+
+void dynsnap_gc_mark(const struct dynsnap_gc_delta *deltas, u32 count,
+		     const u64 *retained_epochs, u32 nr_retained,
+		     u32 block_bytes, u32 sub_bytes, bool *dead)
+{
+	mark(deltas, count, retained_epochs, nr_retained, 0, block_bytes,
+	     sub_bytes, dead);
+}
+
+/* Index of the newest retained epoch <= @epoch, or nr when none is. */
+static u32 reader_of(const u64 *retained, u32 nr, u64 epoch)
+{
+	u32 lo = 0, hi = nr;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (retained[mid] <= epoch)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : nr;
+}
+
+static void add_epoch(u64 *set, u32 *n, u64 epoch)
+{
+	u32 i = *n;
+
+	/* Insertion keeps the set ascending; it holds few epochs. */
+	while (i && set[i - 1] > epoch)
+		i--;
+	if (i && set[i - 1] == epoch)
+		return;
+	memmove(&set[i + 1], &set[i], (*n - i) * sizeof(*set));
+	set[i] = epoch;
+	(*n)++;
+}
+
+void dynsnap_gc_sole_reader(const struct dynsnap_gc_delta *deltas, u32 count,
+			    const u64 *retained_epochs, u32 nr_retained,
+			    u32 block_bytes, u32 sub_bytes, u64 *scratch,
+			    bool *dead, u32 *sole)
+{
+	u32 i, j, t, nr_set = 0;
+
+	for (i = 0; i < count; i++)
+		sole[i] = DYNSNAP_GC_SHARED;
+	if (!sorted(deltas, count, retained_epochs, nr_retained))
+		return;
+	for (i = 1; i < nr_retained; i++)
+		if (retained_epochs[i] == retained_epochs[i - 1])
+			return;
+
+	/*
+	 * Only the readers of the block's deltas, T, and the snapshot before
+	 * each (T once T is gone) decide the rule for this block: the rule
+	 * runs on them alone, once per distinct T.
+	 */
+	for (i = 0; i < count; i++) {
+		t = reader_of(retained_epochs, nr_retained, deltas[i].epoch);
+		if (t == nr_retained)
+			continue;
+		add_epoch(scratch, &nr_set, retained_epochs[t]);
+		if (t)
+			add_epoch(scratch, &nr_set, retained_epochs[t - 1]);
+	}
+	for (i = 0; i < count; i++) {
+		t = reader_of(retained_epochs, nr_retained, deltas[i].epoch);
+		if (t == nr_retained || sole[i] != DYNSNAP_GC_SHARED)
+			continue;
+		/* Without T: the deltas T reads and nobody else does. */
+		mark(deltas, count, scratch, nr_set, retained_epochs[t],
+		     block_bytes, sub_bytes, dead);
+		for (j = i; j < count; j++)
+			if (dead[j] && reader_of(retained_epochs, nr_retained,
+						 deltas[j].epoch) == t)
+				sole[j] = t;
+		/* Deltas of this T that stay alive are marked done too. */
+		for (j = i; j < count; j++)
+			if (sole[j] == DYNSNAP_GC_SHARED &&
+			    reader_of(retained_epochs, nr_retained,
+				      deltas[j].epoch) == t)
+				sole[j] = DYNSNAP_GC_SHARED - 1;
+	}
+	for (i = 0; i < count; i++)
+		if (sole[i] == DYNSNAP_GC_SHARED - 1)
+			sole[i] = DYNSNAP_GC_SHARED;
 }

@@ -45,6 +45,28 @@ void dynsnap_gc_mark(const struct dynsnap_gc_delta *deltas, u32 count,
 		     const u64 *retained_epochs, u32 nr_retained,
 		     u32 block_bytes, u32 sub_bytes, bool *dead);
 
+/* No single retained snapshot is the only one that reads the delta. */
+#define DYNSNAP_GC_SHARED	((u32)~0U)
+
+/*
+ * For each of the @count deltas of one block (sorted as for
+ * dynsnap_gc_mark(), none of them dead), set @sole[i] to the index in
+ * @retained_epochs of the one snapshot whose deletion alone would make
+ * delta i dead, or DYNSNAP_GC_SHARED. This is what the block's deltas
+ * count towards each snapshot's exclusive size, computed for every
+ * snapshot in one call, in O(count log nr_retained) plus O(count) per
+ * distinct reader, however many snapshots are retained.
+ *
+ * @retained_epochs is ascending without duplicates (epochs of snapshots
+ * are unique). @scratch holds 2 * @count epochs, @dead @count flags; both
+ * are caller-owned work space. When the input is not sorted every @sole[i]
+ * is DYNSNAP_GC_SHARED.
+ */
+void dynsnap_gc_sole_reader(const struct dynsnap_gc_delta *deltas, u32 count,
+			    const u64 *retained_epochs, u32 nr_retained,
+			    u32 block_bytes, u32 sub_bytes, u64 *scratch,
+			    bool *dead, u32 *sole);
+
 #ifdef __cplusplus
 }
 #endif

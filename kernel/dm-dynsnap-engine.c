@@ -9,6 +9,7 @@
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
 #include <linux/ktime.h>
+#include <linux/mempool.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -34,6 +35,14 @@
 /* Buffers for concurrent preserving writes and view reads. */
 #define SLOT_MEMORY		(8U << 20)
 #define MAX_SLOTS		16U
+/*
+ * Arrays of up to 4 << (DELTA_CLASSES - 1) deltas come from mempools, one
+ * per power-of-two size, each with a reserve for every preserving write
+ * that can be in flight; longer ones are rare (a block rewritten at bit
+ * level for a long time) and wait for memory instead of failing.
+ */
+#define DELTA_CLASSES		7
+#define DELTA_CLASS_MIN		4U
 
 /* One undo delta in memory; the record itself stays on its tier. */
 struct dsn_delta {
@@ -47,9 +56,16 @@ struct dsn_delta {
 	bool damaged;		/* failed verification at activation */
 };
 
-/* The deltas of one block, oldest epoch first. */
+/*
+ * The deltas of one block, oldest epoch first. count, cap and deltas
+ * change only with the block's lock held, and under index_lock, so either
+ * lock keeps them still. cur_epoch, cur_level and cur_mask are read
+ * without a lock by the map path: see index_insert() for how they are
+ * published.
+ */
 struct dsn_block {
 	struct rcu_head rcu;
+	struct dsn_engine *engine;	/* for the RCU free */
 	u32 cur_epoch;		/* epoch cur_level and cur_mask refer to */
 	u8 cur_level;		/* the level this block uses in cur_epoch */
 	u64 cur_mask;		/* sub-blocks already preserved in cur_epoch */
@@ -112,6 +128,11 @@ struct dsn_engine {
 	struct workqueue_struct *wq;
 	struct dsn_slot_pool write_slots, read_slots;
 	struct dsn_lock_bucket locks[LOCK_BUCKETS];
+	/* Every bio the engine allocates itself; never the callers' sets. */
+	struct bio_set bios;
+	/* Index memory, so a preserving write never fails for lack of it. */
+	mempool_t *block_pool;
+	mempool_t *delta_pools[DELTA_CLASSES];
 
 	/* The index; writers also hold the block's lock. */
 	spinlock_t index_lock;
@@ -144,11 +165,28 @@ struct dsn_engine {
 	struct list_head deferred;
 	wait_queue_head_t drain_wait;
 
-	/* Settings of the live table and its event callback. */
-	spinlock_t table_lock;
+	/*
+	 * Settings of the live table and its event callback, called from
+	 * event_work only, so never from the I/O path or under a spinlock.
+	 */
+	struct mutex table_lock;
 	enum dsn_on_full on_full;
 	void (*event)(void *context);
 	void *event_context;
+	struct work_struct event_work;
+	bool configured;		/* a table has gone live */
+
+	/*
+	 * Space recovery for on_full drop_oldest, off the bio path: writes
+	 * that found no room wait on space_waiters (under admit_lock) for
+	 * space_work, on its own workqueue.
+	 */
+	struct workqueue_struct *space_wq;
+	struct work_struct space_work;
+	struct list_head space_waiters;
+
+	bool failed;			/* a log or checkpoint write failed */
+	bool orphaned;			/* no table protects the origin */
 
 	atomic64_t checksum_errors;
 	atomic64_t space_events;
@@ -181,12 +219,38 @@ struct dsn_view_io {
 	u64 volume_sector;
 };
 
+/* Tell the live table that the engine's state changed. Any context. */
 static void raise_event(struct dsn_engine *e)
 {
-	spin_lock(&e->table_lock);
+	queue_work(system_wq, &e->event_work);
+}
+
+static void event_work(struct work_struct *work)
+{
+	struct dsn_engine *e = container_of(work, struct dsn_engine, event_work);
+
+	mutex_lock(&e->table_lock);
 	if (e->event)
 		e->event(e->event_context);
-	spin_unlock(&e->table_lock);
+	mutex_unlock(&e->table_lock);
+}
+
+/*
+ * A write that makes the store durable failed: nothing written after it
+ * can be trusted to be there, so the engine stops writing for good.
+ */
+static void engine_fail(struct dsn_engine *e, const char *what)
+{
+	if (xchg(&e->failed, true))
+		return;
+	DMERR("%s: %s failed: store failed, writes needing a delta refused",
+	      e->name, what);
+	raise_event(e);
+}
+
+bool dsn_engine_failed(struct dsn_engine *e)
+{
+	return READ_ONCE(e->failed);
 }
 
 /* ---- Buffers ---- */
@@ -312,48 +376,121 @@ static u64 sub_mask(struct dsn_engine *e, u32 first, u32 count)
 	return GENMASK_ULL(t, s);
 }
 
-/* Make room for @n more deltas of @block. Block lock held. */
-static int index_reserve(struct dsn_engine *e, u64 block, u32 n, gfp_t gfp)
+/* The pool an array of @cap deltas comes from, or -1 beyond the pools. */
+static int delta_class(u32 cap)
+{
+	int c;
+
+	if (!cap || !is_power_of_2(cap) || cap < DELTA_CLASS_MIN)
+		return -1;
+	c = ilog2(cap) - ilog2(DELTA_CLASS_MIN);
+	return c < DELTA_CLASSES ? c : -1;
+}
+
+/* Capacity to grow to for @need deltas. */
+static u32 delta_cap(u32 need)
+{
+	return need <= DELTA_CLASS_MIN ? DELTA_CLASS_MIN :
+	       roundup_pow_of_two(need);
+}
+
+/*
+ * An array of @cap deltas. Never fails: the pools hold a reserve for the
+ * writes in flight, and beyond them it waits for memory, in the NOIO
+ * scope of the bio worker or of the caller.
+ */
+static struct dsn_delta *deltas_alloc(struct dsn_engine *e, u32 cap)
+{
+	int c = delta_class(cap);
+	struct dsn_delta *d;
+	unsigned int noio;
+
+	if (c >= 0)
+		return mempool_alloc(e->delta_pools[c], GFP_NOIO);
+	for (;;) {
+		noio = memalloc_noio_save();
+		d = kvmalloc_array(cap, sizeof(*d), GFP_KERNEL | __GFP_NOWARN);
+		memalloc_noio_restore(noio);
+		if (d)
+			return d;
+		memalloc_retry_wait(GFP_NOIO);
+	}
+}
+
+static void deltas_free(struct dsn_engine *e, struct dsn_delta *d, u32 cap)
+{
+	int c = delta_class(cap);
+
+	if (!d)
+		return;
+	if (c >= 0)
+		mempool_free(d, e->delta_pools[c]);
+	else
+		kvfree(d);
+}
+
+static void block_free_rcu(struct rcu_head *rcu)
+{
+	struct dsn_block *b = container_of(rcu, struct dsn_block, rcu);
+
+	mempool_free(b, b->engine->block_pool);
+}
+
+/*
+ * Make room for @n more deltas of @block. Block lock held. Never fails for
+ * lack of memory (see deltas_alloc()); the xarray's own nodes wait for
+ * memory the same way.
+ */
+static void index_reserve(struct dsn_engine *e, u64 block, u32 n)
 {
 	struct dsn_delta *old, *deltas;
 	struct dsn_block *b = xa_load(&e->index, block);
-	u32 cap;
+	u32 cap, old_cap;
 	int r;
 
 	if (!b) {
-		b = kzalloc(sizeof(*b), gfp);
-		if (!b)
-			return -ENOMEM;
-		r = xa_err(xa_store(&e->index, block, b, gfp));
-		if (r) {
-			kfree(b);
-			return r;
-		}
+		b = mempool_alloc(e->block_pool, GFP_NOIO);
+		memset(b, 0, sizeof(*b));
+		b->engine = e;
+		while ((r = xa_err(xa_store(&e->index, block, b, GFP_NOIO))))
+			memalloc_retry_wait(GFP_NOIO);
 	}
 	if (b->count + n <= b->cap)
-		return 0;
+		return;
 
-	cap = max(b->count + n, b->cap ? 2 * b->cap : 2U);
-	deltas = kmalloc_array(cap, sizeof(*deltas), gfp);
-	if (!deltas)
-		return -ENOMEM;
+	cap = delta_cap(b->count + n);
+	deltas = deltas_alloc(e, cap);
 	spin_lock(&e->index_lock);
 	memcpy(deltas, b->deltas, b->count * sizeof(*deltas));
 	old = b->deltas;
+	old_cap = b->cap;
 	b->deltas = deltas;
 	b->cap = cap;
 	spin_unlock(&e->index_lock);
-	kfree(old);
-	return 0;
+	deltas_free(e, old, old_cap);
 }
 
-/* Add a delta in epoch order; room was reserved. Under index_lock. */
+/*
+ * Add a delta in epoch order; room was reserved. Under index_lock, with
+ * the block locked.
+ *
+ * The map path decides without a lock whether a write needs preserving:
+ * it loads cur_epoch with acquire, and trusts cur_level and cur_mask only
+ * when cur_epoch is the current epoch. So the first delta of a new epoch
+ * stores the new level and mask before it publishes the epoch with
+ * release: a reader that sees the new epoch sees its mask, never the mask
+ * of the epoch before, which would send a write needing a delta straight
+ * to the origin. Within an epoch the mask only grows, and a reader that
+ * sees a bit set may rely on it because the delta is durable and indexed
+ * before the bit is set.
+ */
 static void index_insert(struct dsn_engine *e, u64 block,
 			 const struct dsn_delta *d, u64 mask)
 {
 	struct dsn_block *b = xa_load(&e->index, block);
 	u32 i = b->count;
 
+	lockdep_assert_held(&e->index_lock);
 	while (i && b->deltas[i - 1].epoch > d->epoch)
 		i--;
 	memmove(&b->deltas[i + 1], &b->deltas[i],
@@ -363,11 +500,11 @@ static void index_insert(struct dsn_engine *e, u64 block,
 	e->delta_records++;
 
 	if (d->epoch > b->cur_epoch) {
-		b->cur_epoch = d->epoch;
-		b->cur_mask = 0;
-	}
-	if (d->epoch == b->cur_epoch) {
-		b->cur_level = d->level;
+		WRITE_ONCE(b->cur_level, d->level);
+		WRITE_ONCE(b->cur_mask, mask);
+		/* Level and mask before the epoch: see above. */
+		smp_store_release(&b->cur_epoch, d->epoch);
+	} else if (d->epoch == b->cur_epoch) {
 		WRITE_ONCE(b->cur_mask, b->cur_mask | mask);
 	}
 }
@@ -383,8 +520,8 @@ static void free_index(struct dsn_engine *e)
 	unsigned long i;
 
 	xa_for_each(&e->index, i, b) {
-		kfree(b->deltas);
-		kfree(b);
+		deltas_free(e, b->deltas, b->cap);
+		mempool_free(b, e->block_pool);
 	}
 	xa_destroy(&e->index);
 }
@@ -394,26 +531,37 @@ static void free_index(struct dsn_engine *e)
 struct gc_scratch {
 	struct dynsnap_gc_delta *deltas;
 	bool *dead;
+	u32 *sole;
+	u64 *set;			/* 2 * cap epochs */
 	u32 cap;
 	u64 *epochs;
 	u32 nr_epochs;
 };
 
+/* Room for a block of @n deltas. May sleep. */
 static int gc_scratch_grow(struct gc_scratch *s, u32 n)
 {
 	if (n <= s->cap)
 		return 0;
 	kvfree(s->deltas);
 	kvfree(s->dead);
+	kvfree(s->sole);
+	kvfree(s->set);
 	n = max(n, 2 * s->cap);
 	s->deltas = kvmalloc_array(n, sizeof(*s->deltas), GFP_KERNEL);
 	s->dead = kvmalloc_array(n, sizeof(*s->dead), GFP_KERNEL);
-	if (!s->deltas || !s->dead) {
+	s->sole = kvmalloc_array(n, sizeof(*s->sole), GFP_KERNEL);
+	s->set = kvmalloc_array(n, 2 * sizeof(*s->set), GFP_KERNEL);
+	if (!s->deltas || !s->dead || !s->sole || !s->set) {
 		/* Leave it empty, so no later caller trusts a capacity. */
 		kvfree(s->deltas);
 		kvfree(s->dead);
+		kvfree(s->sole);
+		kvfree(s->set);
 		s->deltas = NULL;
 		s->dead = NULL;
+		s->sole = NULL;
+		s->set = NULL;
 		s->cap = 0;
 		return -ENOMEM;
 	}
@@ -425,36 +573,34 @@ static void gc_scratch_free(struct gc_scratch *s)
 {
 	kvfree(s->deltas);
 	kvfree(s->dead);
+	kvfree(s->sole);
+	kvfree(s->set);
 	kvfree(s->epochs);
 }
 
-/* Epochs of the retained snapshots except @skip, ascending. snap_lock held. */
-static int gc_epochs(struct dsn_engine *e, struct gc_scratch *s,
-		     struct dsn_snap *skip)
+/* Epochs of the retained snapshots, ascending. snap_lock held. */
+static int gc_epochs(struct dsn_engine *e, struct gc_scratch *s)
 {
 	struct dsn_snap *snap;
 
+	lockdep_assert_held(&e->snap_lock);
 	s->epochs = kvmalloc_array(max(e->nr_snaps, 1U), sizeof(u64),
 				   GFP_KERNEL);
 	if (!s->epochs)
 		return -ENOMEM;
 	s->nr_epochs = 0;
 	list_for_each_entry(snap, &e->snaps, node)
-		if (snap != skip)
-			s->epochs[s->nr_epochs++] = snap->epoch;
+		s->epochs[s->nr_epochs++] = snap->epoch;
 	return 0;
 }
 
-/*
- * Mark the dead deltas of @b (newest first for the core rule) into
- * s->dead, in the block's own (oldest first) order. Under index_lock.
- */
-static u64 gc_mark_block(struct dsn_engine *e, struct dsn_block *b,
-			 struct gc_scratch *s)
+/* @b's deltas, newest first as the core rules take them. Under index_lock. */
+static void gc_load_block(struct dsn_engine *e, struct dsn_block *b,
+			  struct gc_scratch *s)
 {
-	u64 dead_bytes = 0;
 	u32 i, n = b->count;
 
+	lockdep_assert_held(&e->index_lock);
 	for (i = 0; i < n; i++) {
 		const struct dsn_delta *d = &b->deltas[n - 1 - i];
 
@@ -463,43 +609,94 @@ static u64 gc_mark_block(struct dsn_engine *e, struct dsn_block *b,
 		s->deltas[i].offset = d->first << SECTOR_SHIFT;
 		s->deltas[i].length = d->sectors << SECTOR_SHIFT;
 	}
+}
+
+/* Mark the dead deltas of @b into s->dead, in @b's order. Under index_lock. */
+static void gc_mark_block(struct dsn_engine *e, struct dsn_block *b,
+			  struct gc_scratch *s)
+{
+	u32 i, n = b->count;
+
+	gc_load_block(e, b, s);
 	dynsnap_gc_mark(s->deltas, n, s->epochs, s->nr_epochs, e->block_bytes,
 			e->sub_bytes, s->dead);
 	/* Back to the block's order. */
 	for (i = 0; i < n / 2; i++)
 		swap(s->dead[i], s->dead[n - 1 - i]);
-	for (i = 0; i < n; i++)
-		if (s->dead[i])
-			dead_bytes += DYNSNAP_REC_HEADER_SIZE + b->deltas[i].stored;
-	return dead_bytes;
 }
 
-/* Drop every delta no retained snapshot can read. snap_lock held. */
-static int gc_collect(struct dsn_engine *e)
+/* Has @b a delta of an epoch in [@lo, @hi)? Under index_lock. */
+static bool has_epochs(struct dsn_block *b, u32 lo, u32 hi)
+{
+	u32 first = 0, end = b->count;
+
+	/* Deltas are oldest first: the first of epoch >= lo decides. */
+	while (first < end) {
+		u32 mid = first + (end - first) / 2;
+
+		if (b->deltas[mid].epoch < lo)
+			first = mid + 1;
+		else
+			end = mid;
+	}
+	return first < b->count && b->deltas[first].epoch < hi;
+}
+
+/*
+ * Drop every delta no retained snapshot can read, looking only at blocks
+ * with deltas of epochs in [@lo, @hi): deleting a snapshot can make dead
+ * only the deltas of its own epochs, those before the next retained
+ * snapshot's (an older reader of a later delta is shadowed wherever that
+ * next snapshot is). snap_lock held; takes each block's lock in turn, in
+ * the NOIO scope, since writes wait on those locks.
+ */
+static int gc_collect(struct dsn_engine *e, u32 lo, u32 hi)
 {
 	struct gc_scratch s = {};
 	struct dsn_held held;
 	struct dsn_block *b;
 	unsigned long block;
+	unsigned int noio;
 	u32 i, kept, n;
-	bool empty;
+	bool empty, wanted;
 	int r;
 
-	r = gc_epochs(e, &s, NULL);
+	lockdep_assert_held(&e->snap_lock);
+	noio = memalloc_noio_save();
+	r = gc_epochs(e, &s);
 	if (r)
-		return r;
+		goto out;
 	xa_for_each(&e->index, block, b) {
+		/* An empty block is looked at too, to be let go. */
+		spin_lock(&e->index_lock);
+		n = b->count;
+		wanted = !n || has_epochs(b, lo, hi);
+		spin_unlock(&e->index_lock);
+		if (!wanted)
+			continue;
+		r = gc_scratch_grow(&s, n);
+		if (r)
+			break;
 		lock_block(e, &held, block);
 		/* The block lock keeps writers, and so b->deltas, still. */
 		n = b->count;
-		r = gc_scratch_grow(&s, n);
-		if (r) {
+		if (n > s.cap) {
 			unlock_block(e, &held);
-			break;
+			r = gc_scratch_grow(&s, n);
+			if (r)
+				break;
+			lock_block(e, &held, block);
+			n = b->count;
 		}
 		spin_lock(&e->index_lock);
-		gc_mark_block(e, b, &s);
+		if (n <= s.cap)
+			gc_mark_block(e, b, &s);
 		spin_unlock(&e->index_lock);
+		if (n > s.cap) {
+			/* Grew again meanwhile: the next pass gets it. */
+			unlock_block(e, &held);
+			continue;
+		}
 
 		for (i = 0; i < n; i++)
 			if (s.dead[i])
@@ -521,11 +718,13 @@ static int gc_collect(struct dsn_engine *e)
 		spin_unlock(&e->index_lock);
 		unlock_block(e, &held);
 		if (empty) {
-			kfree(b->deltas);
-			kfree_rcu(b, rcu);
+			deltas_free(e, b->deltas, b->cap);
+			call_rcu(&b->rcu, block_free_rcu);
 		}
 		cond_resched();
 	}
+out:
+	memalloc_noio_restore(noio);
 	gc_scratch_free(&s);
 	return r;
 }
@@ -631,8 +830,11 @@ static int write_checkpoint(struct dsn_engine *e)
 	u8 *buf;
 	int r;
 
+	lockdep_assert_held(&e->snap_lock);
 	if (e->read_only)
 		return 0;
+	if (READ_ONCE(e->failed))
+		return -EIO;
 	bytes = ckpt_bytes(e, e->nr_snaps);
 	if (WARN_ON_ONCE(!bytes))
 		return -ENOSPC;
@@ -646,8 +848,10 @@ static int write_checkpoint(struct dsn_engine *e)
 	r = dsn_log_flush(&e->fast);
 	if (!r && e->has_slow)
 		r = dsn_log_flush(&e->slow);
-	if (r)
+	if (r) {
+		engine_fail(e, "a log write before a checkpoint");
 		goto out;
+	}
 	c.control_seq = dsn_log_next_seq(&e->fast);
 	release_ctl_refs(e, c.control_seq);
 	dsn_log_head(&e->fast, &c.fast_head_sector, &c.fast_head_seq,
@@ -669,12 +873,13 @@ static int write_checkpoint(struct dsn_engine *e)
 	       e->nr_regions, e->next_level, e->nr_regions);
 	dynsnap_checkpoint_seal(buf);
 
-	r = dsn_io_sync(e->fast.bdev, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH |
+	r = dsn_io_sync(&e->bios, e->fast.bdev, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH |
 			REQ_FUA, dsn_checkpoint_slot_sector(&e->layout,
 							    e->ckpt_slot) << SECTOR_SHIFT,
 			buf, bytes);
 	if (r) {
 		DMERR("%s: checkpoint write failed: %d", e->name, r);
+		engine_fail(e, "a checkpoint write");
 		r = -EIO;
 		goto out;
 	}
@@ -708,7 +913,7 @@ static int read_checkpoint(struct dsn_engine *e, u32 slot, u8 **bufp,
 	buf = kvmalloc(4096, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	r = dsn_io_sync(e->fast.bdev, REQ_OP_READ, offset, buf, 4096);
+	r = dsn_io_sync(&e->bios, e->fast.bdev, REQ_OP_READ, offset, buf, 4096);
 	if (r)
 		goto bad;
 	if (dynsnap_checkpoint_is_blank(buf)) {
@@ -722,7 +927,7 @@ static int read_checkpoint(struct dsn_engine *e, u32 slot, u8 **bufp,
 		buf = kvmalloc(total, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
-		r = dsn_io_sync(e->fast.bdev, REQ_OP_READ, offset, buf, total);
+		r = dsn_io_sync(&e->bios, e->fast.bdev, REQ_OP_READ, offset, buf, total);
 		if (r)
 			goto bad;
 	} else if (total > 4096) {
@@ -883,10 +1088,13 @@ static bool needs_preserving(struct dsn_engine *e, struct dsn_io *io,
 
 	rcu_read_lock();
 	b = xa_load(&e->index, io->block);
-	if (b && READ_ONCE(b->cur_epoch) == READ_ONCE(e->epoch)) {
-		if (READ_ONCE(b->cur_level) == DYNSNAP_LEVEL_BLOCK)
+	/* Pairs with the release in index_insert(). */
+	if (b && smp_load_acquire(&b->cur_epoch) == READ_ONCE(e->epoch)) {
+		u8 level = READ_ONCE(b->cur_level);
+
+		if (level == DYNSNAP_LEVEL_BLOCK)
 			mask = e->full_mask;
-		else if (READ_ONCE(b->cur_level) == DYNSNAP_LEVEL_SUB)
+		else if (level == DYNSNAP_LEVEL_SUB)
 			mask = sub_mask(e, first, bio_sectors(bio));
 		else
 			mask = 0;
@@ -1025,6 +1233,9 @@ static int write_record(struct dsn_engine *e, u64 block, u8 level, u32 first,
 		r = dsn_log_commit(log, seq);
 	if (r == -ENOSPC)
 		note_full(e);
+	if (r && dsn_log_failed(log))
+		engine_fail(e, tier == DYNSNAP_TIER_SLOW ?
+			    "a slow tier log write" : "a fast tier log write");
 	if (r)
 		return r;
 
@@ -1049,16 +1260,13 @@ static int preserve_replace(struct dsn_engine *e, struct dsn_io *io,
 	u32 s, t;
 	int r;
 
-	r = index_reserve(e, io->block, hweight64(need), GFP_NOIO);
-	if (r)
-		return r;
-
+	index_reserve(e, io->block, hweight64(need));
 	while (need) {
 		s = __ffs64(need);
 		t = s;
 		while (t < e->subs_per_block && (need & BIT_ULL(t)))
 			t++;
-		r = dsn_io_sync(e->origin_bdev, REQ_OP_READ,
+		r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_READ,
 				(block_start + s * sub) << SECTOR_SHIFT,
 				slot->data, (t - s) * e->sub_bytes);
 		if (r)
@@ -1085,10 +1293,8 @@ static int preserve_bits(struct dsn_engine *e, struct dsn_io *io,
 	size_t stored;
 	int r;
 
-	r = index_reserve(e, io->block, 1, GFP_NOIO);
-	if (r)
-		return r;
-	r = dsn_io_sync(e->origin_bdev, REQ_OP_READ,
+	index_reserve(e, io->block, 1);
+	r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_READ,
 			io->volume_sector << SECTOR_SHIFT, old, len);
 	if (r)
 		return r;
@@ -1122,6 +1328,8 @@ static int preserve(struct dsn_engine *e, struct dsn_io *io)
 
 	if (!READ_ONCE(e->nr_snaps))
 		return 0;
+	if (READ_ONCE(e->failed))
+		return -EIO;
 
 	spin_lock(&e->index_lock);
 	b = xa_load(&e->index, io->block);
@@ -1152,55 +1360,112 @@ static int preserve(struct dsn_engine *e, struct dsn_io *io)
 	return r;
 }
 
+/*
+ * Let @io in again like a new write, after it waited outside the count of
+ * writes in flight: through the deferred list while an epoch switch runs,
+ * else straight to the decision. Process context.
+ */
+static void readmit(struct dsn_engine *e, struct dsn_io *io)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&e->admit_lock, flags);
+	if (e->switching) {
+		list_add_tail(&io->defer_node, &e->deferred);
+		spin_unlock_irqrestore(&e->admit_lock, flags);
+		return;
+	}
+	io->counted = true;
+	e->inflight++;
+	spin_unlock_irqrestore(&e->admit_lock, flags);
+	if (needs_preserving(e, io, io->bio))
+		queue_work(e->wq, &io->work);
+	else
+		submit_bio_noacct(io->bio);
+}
+
+static void fail_io(struct dsn_engine *e, struct dsn_io *io, int r)
+{
+	if (r != -ENOSPC)
+		DMERR_LIMIT("%s: cannot preserve block %llu: %d", e->name,
+			    io->block, r);
+	io->bio->bi_status = errno_to_blk_status(r);
+	bio_endio(io->bio);
+}
+
 static void preserve_work(struct work_struct *work)
 {
 	struct dsn_io *io = container_of(work, struct dsn_io, work);
 	struct dsn_engine *e = io->engine;
-	struct bio *bio = io->bio;
 	unsigned long flags;
-	u64 seen;
 	int r;
 
-	for (;;) {
-		/* Held until the origin write completes: see dsn_view_read(). */
-		lock_block(e, &io->held, io->block);
-		io->locked = true;
-		seen = READ_ONCE(e->space_gen);
-		r = preserve(e, io);
-		if (r != -ENOSPC || !drops_oldest(e))
-			break;
+	/* Held until the origin write completes: see dsn_view_read(). */
+	lock_block(e, &io->held, io->block);
+	io->locked = true;
+	io->seen = READ_ONCE(e->space_gen);
+	r = preserve(e, io);
+	if (r == -ENOSPC && drops_oldest(e)) {
 		/*
 		 * Deleting takes block locks, and a snapshot being taken
-		 * waits for the writes in flight: this one leaves both while
-		 * it waits for room, and comes back in like a new write.
+		 * waits for the writes in flight: this one leaves both and
+		 * waits for the space worker, then comes back in like a new
+		 * write.
 		 */
 		unlock_block(e, &io->held);
 		io->locked = false;
 		dsn_end_write(io);
-		r = drop_oldest(e, seen);
-		if (r)
-			break;
 		spin_lock_irqsave(&e->admit_lock, flags);
-		if (e->switching) {
-			list_add_tail(&io->defer_node, &e->deferred);
-			spin_unlock_irqrestore(&e->admit_lock, flags);
-			return;
-		}
-		io->counted = true;
-		e->inflight++;
+		list_add_tail(&io->defer_node, &e->space_waiters);
 		spin_unlock_irqrestore(&e->admit_lock, flags);
-		if (!needs_preserving(e, io, bio))
-			break;
-	}
-	if (r) {
-		if (r != -ENOSPC)
-			DMERR_LIMIT("%s: cannot preserve block %llu: %d",
-				    e->name, io->block, r);
-		bio->bi_status = errno_to_blk_status(r);
-		bio_endio(bio);
+		queue_work(e->space_wq, &e->space_work);
 		return;
 	}
-	submit_bio_noacct(bio);
+	if (r) {
+		fail_io(e, io, r);
+		return;
+	}
+	submit_bio_noacct(io->bio);
+}
+
+/*
+ * The space worker: for the writes that found no room, delete the oldest
+ * snapshots nobody reads until space comes back, then let them in again;
+ * fail them with ENOSPC when nothing more can be dropped. Its allocations
+ * are NOIO: the writes it frees may be the ones memory reclaim waits for.
+ */
+static void space_work(struct work_struct *work)
+{
+	struct dsn_engine *e = container_of(work, struct dsn_engine, space_work);
+	struct dsn_io *io, *tmp;
+	unsigned int noio;
+	bool drop = false;
+	LIST_HEAD(list);
+	u64 gen;
+	int r = 0;
+
+	spin_lock_irq(&e->admit_lock);
+	list_splice_init(&e->space_waiters, &list);
+	spin_unlock_irq(&e->admit_lock);
+	if (list_empty(&list))
+		return;
+
+	/* A write that saw an older generation finds room already. */
+	gen = READ_ONCE(e->space_gen);
+	list_for_each_entry(io, &list, defer_node)
+		drop |= io->seen == gen;
+	if (drop) {
+		noio = memalloc_noio_save();
+		r = drop_oldest(e, gen);
+		memalloc_noio_restore(noio);
+	}
+	list_for_each_entry_safe(io, tmp, &list, defer_node) {
+		list_del_init(&io->defer_node);
+		if (r && io->seen == gen)
+			fail_io(e, io, r);
+		else
+			readmit(e, io);
+	}
 }
 
 /* ---- Snapshots ---- */
@@ -1230,6 +1495,8 @@ static int log_control(struct dsn_engine *e, u32 type, u64 epoch,
 		r = dsn_log_commit(&e->fast, seq);
 	if (r == -ENOSPC)
 		note_full(e);
+	if (r && dsn_log_failed(&e->fast))
+		engine_fail(e, "a fast tier log write");
 	if (!r)
 		add_ctl_ref(e, pos, seq, dynsnap_record_size(&h));
 	return r;
@@ -1251,6 +1518,8 @@ int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id)
 
 	if (e->read_only)
 		return -EROFS;
+	if (READ_ONCE(e->failed))
+		return -EIO;
 	if (!dynsnap_snap_name_valid(name, len))
 		return -EINVAL;
 	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
@@ -1285,9 +1554,19 @@ int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id)
 	memcpy(c.name, name, len);
 	dynsnap_ctl_snap_create_encode(&c, payload);
 
-	/* Every write acknowledged so far belongs to the snapshot. */
+	/*
+	 * Every write acknowledged so far belongs to the snapshot, also one
+	 * still in the origin's volatile cache: it must be durable before
+	 * the snapshot is, or a power cut could lose it while later deltas,
+	 * taken from the origin after it, keep its bytes as the snapshot's.
+	 */
 	begin_switch(e);
-	r = log_control(e, DYNSNAP_CTL_SNAP_CREATE, snap->epoch, payload);
+	r = blkdev_issue_flush(e->origin_bdev);
+	if (r)
+		DMERR("%s: cannot flush the origin for a snapshot: %d", e->name, r);
+	else
+		r = log_control(e, DYNSNAP_CTL_SNAP_CREATE, snap->epoch,
+				payload);
 	if (!r) {
 		WRITE_ONCE(e->epoch, snap->epoch);
 		memcpy(e->cur_level, e->next_level, e->nr_regions);
@@ -1310,9 +1589,13 @@ static int delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
 	struct dynsnap_ctl_snap_delete c = { .id = snap->id };
 	u8 payload[DYNSNAP_CTL_SNAP_DELETE_SIZE];
 	u64 id = snap->id;
+	u32 lo = snap->epoch, hi = U32_MAX;
 	int r;
 
 	lockdep_assert_held(&e->snap_lock);
+	/* Its epochs run up to the next retained snapshot's. */
+	if (!list_is_last(&snap->node, &e->snaps))
+		hi = list_next_entry(snap, node)->epoch;
 	dynsnap_ctl_snap_delete_encode(&c, payload);
 	r = log_control(e, DYNSNAP_CTL_SNAP_DELETE, e->epoch, payload);
 	if (r)
@@ -1323,7 +1606,7 @@ static int delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
 	/* With no snapshot left no write needs delta space. */
 	if (!e->nr_snaps && xchg(&e->full, false))
 		raise_event(e);
-	r = gc_collect(e);
+	r = gc_collect(e, lo, hi);
 	/* The deletion is journaled: a failed checkpoint only delays reuse. */
 	if (!r && write_checkpoint(e))
 		DMERR_LIMIT("%s: no checkpoint after deleting snapshot %llu: %s",
@@ -1338,6 +1621,8 @@ int dsn_snap_delete(struct dsn_engine *e, u64 id)
 
 	if (e->read_only)
 		return -EROFS;
+	if (READ_ONCE(e->failed))
+		return -EIO;
 	mutex_lock(&e->snap_lock);
 	snap = find_snap(e, id);
 	if (!snap)
@@ -1389,57 +1674,77 @@ static int drop_oldest(struct dsn_engine *e, u64 seen)
 	return r;
 }
 
-/* Bytes of records that only @snap needs. snap_lock held. */
-static u64 exclusive_bytes(struct dsn_engine *e, struct dsn_snap *snap,
-			   struct gc_scratch *s)
+/*
+ * Bytes of records that only one snapshot needs, for every snapshot at
+ * once: one pass over the index, whatever the number of snapshots.
+ * @exclusive has one entry per retained snapshot, oldest first. snap_lock
+ * held.
+ */
+static int exclusive_bytes(struct dsn_engine *e, u64 *exclusive)
 {
+	struct gc_scratch s = {};
 	struct dsn_block *b;
 	unsigned long block;
-	u64 bytes = 0;
+	u32 i, n;
+	int r;
 
-	kvfree(s->epochs);
-	if (gc_epochs(e, s, snap))
-		return 0;
+	lockdep_assert_held(&e->snap_lock);
+	r = gc_epochs(e, &s);
 	xa_for_each(&e->index, block, b) {
+		if (r)
+			break;
 		spin_lock(&e->index_lock);
-		while (b->count > s->cap) {
-			u32 n = b->count;
-
+		while (b->count > s.cap) {
+			n = b->count;
 			spin_unlock(&e->index_lock);
-			if (gc_scratch_grow(s, n))
-				return bytes;
+			r = gc_scratch_grow(&s, n);
+			if (r)
+				goto out;
 			spin_lock(&e->index_lock);
 		}
-		bytes += gc_mark_block(e, b, s);
+		n = b->count;
+		gc_load_block(e, b, &s);
+		dynsnap_gc_sole_reader(s.deltas, n, s.epochs, s.nr_epochs,
+				       e->block_bytes, e->sub_bytes, s.set,
+				       s.dead, s.sole);
+		/* s.sole is newest first, like s.deltas. */
+		for (i = 0; i < n; i++)
+			if (s.sole[i] != DYNSNAP_GC_SHARED)
+				exclusive[s.sole[i]] += DYNSNAP_REC_HEADER_SIZE +
+					b->deltas[n - 1 - i].stored;
 		spin_unlock(&e->index_lock);
 		cond_resched();
 	}
-	return bytes;
+out:
+	gc_scratch_free(&s);
+	return r;
 }
 
 int dsn_snap_list(struct dsn_engine *e, char *result, unsigned int maxlen)
 {
-	struct gc_scratch s = {};
 	struct dsn_snap *snap;
 	unsigned int sz = 0;
+	u64 *exclusive;
+	u32 ns, i = 0;
 	u64 secs;
-	u32 ns;
 
 	mutex_lock(&e->snap_lock);
+	exclusive = kvcalloc(max(e->nr_snaps, 1U), sizeof(*exclusive),
+			     GFP_KERNEL);
+	/* Without memory for the sizes the list is still worth having. */
+	if (exclusive && exclusive_bytes(e, exclusive))
+		memset(exclusive, 0, e->nr_snaps * sizeof(*exclusive));
 	list_for_each_entry(snap, &e->snaps, node) {
-		/*
-		 * Once the result is full dm has userspace ask again with
-		 * more room: the scans of the rest would be thrown away.
-		 */
+		/* dm has userspace ask again with more room once it is full. */
 		if (sz >= maxlen - 1)
 			break;
 		secs = div_u64_rem(snap->ctime_ns, NSEC_PER_SEC, &ns);
 		DMEMIT("%llu %s %llu.%09u %llu %u\n", snap->id, snap->name, secs,
-		       ns, exclusive_bytes(e, snap, &s), snap->epoch);
+		       ns, exclusive ? exclusive[i] : 0, snap->epoch);
+		i++;
 	}
 	mutex_unlock(&e->snap_lock);
-	gc_scratch_free(&s);
-	/* dm tells userspace to retry with more room when this fills up. */
+	kvfree(exclusive);
 	return 1;
 }
 
@@ -1454,6 +1759,8 @@ int dsn_set_granularity(struct dsn_engine *e, enum dynsnap_level level,
 
 	if (e->read_only)
 		return -EROFS;
+	if (READ_ONCE(e->failed))
+		return -EIO;
 	if (!count || first_region >= e->nr_regions ||
 	    count > e->nr_regions - first_region)
 		return -ERANGE;
@@ -1663,29 +1970,39 @@ void dsn_engine_configure(struct dsn_engine *e, enum dynsnap_level level,
 			  void (*event)(void *context), void *context)
 {
 	/*
-	 * The table's default applies at once: a block that already has
-	 * deltas in this epoch keeps their level until the epoch ends.
+	 * Levels are fixed per epoch: a reload's default applies from the
+	 * next snapshot. The store does not record the default of the table
+	 * it was last activated with, so the first table of an activation
+	 * sets the current epoch's too.
 	 */
 	mutex_lock(&e->snap_lock);
 	e->next_default = level;
-	WRITE_ONCE(e->cur_default, level);
-	mutex_unlock(&e->snap_lock);
-
-	spin_lock(&e->table_lock);
-	e->on_full = on_full;
+	mutex_lock(&e->table_lock);
+	if (!e->configured)
+		WRITE_ONCE(e->cur_default, level);
+	e->configured = true;
+	WRITE_ONCE(e->on_full, on_full);
 	e->event = event;
 	e->event_context = context;
-	spin_unlock(&e->table_lock);
+	mutex_unlock(&e->table_lock);
+	mutex_unlock(&e->snap_lock);
 }
 
 void dsn_engine_detach(struct dsn_engine *e, void *context)
 {
-	spin_lock(&e->table_lock);
+	mutex_lock(&e->table_lock);
 	if (e->event_context == context) {
 		e->event = NULL;
 		e->event_context = NULL;
 	}
-	spin_unlock(&e->table_lock);
+	mutex_unlock(&e->table_lock);
+}
+
+void dsn_engine_orphan(struct dsn_engine *e)
+{
+	WRITE_ONCE(e->orphaned, true);
+	/* View reads run there: those that started before are done after. */
+	flush_workqueue(e->wq);
 }
 
 u64 dsn_engine_volume_sectors(struct dsn_engine *e)
@@ -1750,42 +2067,6 @@ void dsn_view_close(struct dsn_view *v)
 	kfree(v);
 }
 
-/* Copy the deltas a view of @epoch applies, oldest first. */
-static int view_deltas(struct dsn_engine *e, u64 block, u32 epoch,
-		       struct dsn_delta **out, u32 *count)
-{
-	struct dsn_delta *list = NULL;
-	struct dsn_block *b;
-	u32 i, n = 0, cap = 0;
-
-	for (;;) {
-		spin_lock(&e->index_lock);
-		b = xa_load(&e->index, block);
-		n = 0;
-		if (b) {
-			for (i = 0; i < b->count; i++)
-				n += b->deltas[i].epoch >= epoch;
-		}
-		if (n <= cap) {
-			n = 0;
-			for (i = 0; b && i < b->count; i++)
-				if (b->deltas[i].epoch >= epoch)
-					list[n++] = b->deltas[i];
-			spin_unlock(&e->index_lock);
-			break;
-		}
-		spin_unlock(&e->index_lock);
-		kfree(list);
-		cap = n;
-		list = kmalloc_array(cap, sizeof(*list), GFP_NOIO);
-		if (!list)
-			return -ENOMEM;
-	}
-	*out = list;
-	*count = n;
-	return 0;
-}
-
 /* Apply one stored delta to @data, the block as of the delta's epoch end. */
 static int apply_delta(struct dsn_engine *e, u64 block,
 		       const struct dsn_delta *d, struct dsn_slot *slot)
@@ -1823,38 +2104,52 @@ static int apply_delta(struct dsn_engine *e, u64 block,
 	return 0;
 }
 
+/*
+ * Turn @slot->data, the block's current bytes, into its bytes at the start
+ * of @epoch: apply its deltas of @epoch and later, newest first. The
+ * block's lock is held, so its deltas stay put (writers and the garbage
+ * collector take the lock to change them) and their records stay live
+ * while they are read.
+ */
+static int apply_since(struct dsn_engine *e, u64 block, u32 epoch,
+		       struct dsn_slot *slot)
+{
+	struct dsn_block *b = xa_load(&e->index, block);
+	int r = 0;
+	u32 i;
+
+	for (i = b ? b->count : 0; i-- > 0 && !r && b->deltas[i].epoch >= epoch;)
+		r = apply_delta(e, block, &b->deltas[i], slot);
+	return r;
+}
+
 static int view_read_block(struct dsn_view *v, struct bio *bio, u64 sector,
 			   struct dsn_slot *slot)
 {
 	struct dsn_engine *e = v->engine;
 	u64 block = sector >> e->block_shift;
 	u32 first = sector & ((1U << e->block_shift) - 1);
-	struct dsn_delta *deltas = NULL;
 	struct dsn_held held;
 	struct bvec_iter iter;
 	struct bio_vec bv;
-	u32 i, count;
 	u8 *p;
 	int r;
 
+	/* Nothing keeps the origin's old bytes once the volume is gone. */
+	if (READ_ONCE(e->orphaned))
+		return -EIO;
 	/*
 	 * The current bytes and the deltas must match: a preserving write
 	 * holds the block from before its record is indexed until the
 	 * origin has its data.
 	 */
 	lock_block(e, &held, block);
-	r = dsn_io_sync(v->current_bdev, REQ_OP_READ,
+	r = dsn_io_sync(&e->bios, v->current_bdev, REQ_OP_READ,
 			(block << e->block_shift) << SECTOR_SHIFT, slot->data,
 			e->block_bytes);
 	if (!r)
-		r = view_deltas(e, block, v->snap->epoch, &deltas, &count);
+		r = apply_since(e, block, v->snap->epoch, slot);
 	unlock_block(e, &held);
-	if (r)
-		return r;
-
-	for (i = count; i-- > 0 && !r;)
-		r = apply_delta(e, block, &deltas[i], slot);
-	kfree(deltas);
 	if (r)
 		return r;
 
@@ -1942,26 +2237,20 @@ static int rollback_block(struct dsn_engine *e, u64 block,
 		.new_data = slot->data,
 		.new_sectors = e->geo.block_sectors,
 	};
-	struct dsn_delta *deltas = NULL;
-	u32 i, count;
 	int r;
 
 	lock_block(e, &io.held, block);
-	r = dsn_io_sync(e->origin_bdev, REQ_OP_READ, offset, slot->data,
-			e->block_bytes);
-	if (!r)
-		r = view_deltas(e, block, e->rb.snap->epoch, &deltas, &count);
+	r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_READ, offset,
+			slot->data, e->block_bytes);
 	if (!r) {
 		memcpy(current_data, slot->data, e->block_bytes);
-		for (i = count; i-- > 0 && !r;)
-			r = apply_delta(e, block, &deltas[i], slot);
-		kfree(deltas);
+		r = apply_since(e, block, e->rb.snap->epoch, slot);
 	}
 	if (!r && memcmp(current_data, slot->data, e->block_bytes)) {
 		r = preserve(e, &io);
 		if (!r)
-			r = dsn_io_sync(e->origin_bdev, REQ_OP_WRITE, offset,
-					slot->data, e->block_bytes);
+			r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_WRITE,
+					offset, slot->data, e->block_bytes);
 	}
 	unlock_block(e, &io.held);
 	return r;
@@ -2036,6 +2325,8 @@ int dsn_rollback(struct dsn_engine *e, u64 id)
 
 	if (e->read_only)
 		return -EROFS;
+	if (READ_ONCE(e->failed))
+		return -EIO;
 	mutex_lock(&e->snap_lock);
 	if (e->rb.state == DSN_ROLLBACK_RUNNING ||
 	    e->rb.state == DSN_ROLLBACK_PAUSED) {
@@ -2197,9 +2488,7 @@ static int replay_record(void *context, struct dsn_log *log,
 	if (h->level != DYNSNAP_LEVEL_BIT)
 		mask = sub_mask(e, d.first, d.sectors);
 
-	r = index_reserve(e, block, 1, GFP_KERNEL);
-	if (r)
-		return r;
+	index_reserve(e, block, 1);
 	spin_lock(&e->index_lock);
 	index_insert(e, block, &d, mask);
 	spin_unlock(&e->index_lock);
@@ -2234,7 +2523,7 @@ static int replay(struct dsn_engine *e, const char **error)
 		return r;
 
 	mutex_lock(&e->snap_lock);
-	r = gc_collect(e);
+	r = gc_collect(e, 0, U32_MAX);
 	if (r)
 		*error = "cannot allocate memory for the index";
 	/* Give back what the last run freed, so activation stays short. */
@@ -2243,6 +2532,42 @@ static int replay(struct dsn_engine *e, const char **error)
 		      e->name);
 	mutex_unlock(&e->snap_lock);
 	return r;
+}
+
+/*
+ * Reserves for the I/O path: bios for every slot and log that may wait on
+ * one at a time, index memory for every preserving write in flight.
+ */
+static int engine_pools_init(struct dsn_engine *e)
+{
+	unsigned int writers = MAX_SLOTS + 2;
+	int i, r;
+
+	r = bioset_init(&e->bios, 2 * MAX_SLOTS + 4, 0, BIOSET_NEED_BVECS);
+	if (r)
+		return r;
+	e->block_pool = mempool_create_kmalloc_pool(writers,
+						    sizeof(struct dsn_block));
+	if (!e->block_pool)
+		return -ENOMEM;
+	for (i = 0; i < DELTA_CLASSES; i++) {
+		size_t size = (DELTA_CLASS_MIN << i) * sizeof(struct dsn_delta);
+
+		e->delta_pools[i] = mempool_create_kmalloc_pool(writers, size);
+		if (!e->delta_pools[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void engine_pools_exit(struct dsn_engine *e)
+{
+	int i;
+
+	for (i = 0; i < DELTA_CLASSES; i++)
+		mempool_destroy(e->delta_pools[i]);
+	mempool_destroy(e->block_pool);
+	bioset_exit(&e->bios);
 }
 
 struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
@@ -2287,7 +2612,10 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 	spin_lock_init(&e->admit_lock);
 	INIT_LIST_HEAD(&e->deferred);
 	init_waitqueue_head(&e->drain_wait);
-	spin_lock_init(&e->table_lock);
+	mutex_init(&e->table_lock);
+	INIT_WORK(&e->event_work, event_work);
+	INIT_WORK(&e->space_work, space_work);
+	INIT_LIST_HEAD(&e->space_waiters);
 	for (i = 0; i < LOCK_BUCKETS; i++) {
 		spin_lock_init(&e->locks[i].lock);
 		INIT_LIST_HEAD(&e->locks[i].held);
@@ -2304,12 +2632,20 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 	memset(e->cur_level, LEVEL_DEFAULT, e->nr_regions);
 	memset(e->next_level, LEVEL_DEFAULT, e->nr_regions);
 
-	r = dsn_log_init(&e->fast, cfg->fast_bdev, DYNSNAP_TIER_FAST, sb->uuid,
-			 sb->layout.fast_data_start, sb->layout.fast_data_sectors);
+	r = engine_pools_init(e);
+	if (r) {
+		*error = "cannot allocate the index and bio reserves";
+		goto bad;
+	}
+
+	r = dsn_log_init(&e->fast, cfg->fast_bdev, &e->bios, DYNSNAP_TIER_FAST,
+			 sb->uuid, sb->layout.fast_data_start,
+			 sb->layout.fast_data_sectors);
 	if (!r && cfg->slow_bdev) {
 		e->has_slow = true;
-		r = dsn_log_init(&e->slow, cfg->slow_bdev, DYNSNAP_TIER_SLOW,
-				 sb->uuid, sb->layout.slow_data_start,
+		r = dsn_log_init(&e->slow, cfg->slow_bdev, &e->bios,
+				 DYNSNAP_TIER_SLOW, sb->uuid,
+				 sb->layout.slow_data_start,
 				 sb->layout.slow_data_sectors);
 	}
 	if (r) {
@@ -2327,7 +2663,8 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 		goto bad;
 	}
 	e->wq = alloc_workqueue("dynsnap", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
-	if (!e->wq) {
+	e->space_wq = alloc_ordered_workqueue("dynsnap-space", WQ_MEM_RECLAIM);
+	if (!e->wq || !e->space_wq) {
 		*error = "cannot create workqueue";
 		r = -ENOMEM;
 		goto bad;
@@ -2351,12 +2688,20 @@ void dsn_engine_destroy(struct dsn_engine *e)
 		dsn_rollback_pause(e);
 		destroy_workqueue(e->wq);
 	}
+	/* No table is left to wait for space or to be told of events. */
+	if (e->space_wq)
+		destroy_workqueue(e->space_wq);
+	cancel_work_sync(&e->event_work);
 	slots_exit(&e->read_slots);
 	slots_exit(&e->write_slots);
 	if (e->has_slow)
 		dsn_log_exit(&e->slow);
 	dsn_log_exit(&e->fast);
-	free_index(e);
+	if (e->block_pool)
+		free_index(e);
+	/* Blocks the garbage collector let go are freed after a grace period. */
+	rcu_barrier();
+	engine_pools_exit(e);
 	list_for_each_entry_safe(s, tmp, &e->snaps, node)
 		kfree(s);
 	kfree(e->ctl_refs);

@@ -8,6 +8,13 @@
  * Context rules: dsn_map_write() and dsn_end_write() run in the target's
  * map and end_io paths (any context, never sleep); everything else may
  * sleep and runs in process context (constructor, messages, workqueues).
+ *
+ * Failure: once a write to a tier's log or to a checkpoint slot has failed,
+ * the engine is failed for good (dsn_engine_failed()): writes that need a
+ * delta end with EIO, snapshot operations return -EIO, and the event
+ * callback is raised so the target can switch to its fail mode. Reads,
+ * views and the read-only messages go on. Only a new activation (a fresh
+ * replay of the logs) clears it.
  */
 #ifndef DM_DYNSNAP_ENGINE_H
 #define DM_DYNSNAP_ENGINE_H
@@ -55,6 +62,7 @@ struct dsn_io {
 	u64 volume_sector;		/* the bio's first volume sector */
 	const u8 *new_data;		/* or NULL: the bio's data */
 	u32 new_sectors;		/* of new_data */
+	u64 seen;			/* space generation that found no room */
 	bool counted;			/* in the engine's in-flight count */
 	bool locked;			/* holds the block lock until end_io */
 };
@@ -94,14 +102,32 @@ void dsn_engine_destroy(struct dsn_engine *e);
 /*
  * Settings of the table that goes live (on resume): the default level of
  * regions without one of their own, the space policy, and the callback
- * that raises a dm event when the engine's state changes.
+ * that raises a dm event when the engine's state changes. The callback is
+ * only ever called from a work item (process context, no engine lock
+ * held), never from the I/O path. Levels are fixed per epoch: the default
+ * given here applies from the next snapshot, except at the first call
+ * after activation, when the engine has no other to go on. May sleep.
  */
 void dsn_engine_configure(struct dsn_engine *e, enum dynsnap_level level,
 			  enum dsn_on_full on_full,
 			  void (*event)(void *context), void *context);
 
-/* A table goes away: forget its callback unless another took over. */
+/*
+ * A table goes away: forget its callback unless another took over. Waits
+ * for a callback of @context that is running. May sleep.
+ */
 void dsn_engine_detach(struct dsn_engine *e, void *context);
+
+/*
+ * The volume's last table is gone, so nothing preserves old data before
+ * the origin is overwritten any more: every later view read ends with EIO
+ * rather than reading an origin nobody protects. Waits for view reads in
+ * progress. May sleep.
+ */
+void dsn_engine_orphan(struct dsn_engine *e);
+
+/* True once a tier log or checkpoint write failed. Any context. */
+bool dsn_engine_failed(struct dsn_engine *e);
 
 /*
  * Map a write, discard or write-zeroes to the volume. @bio lies within

@@ -23,8 +23,8 @@
 #define BATCH_BYTES	(DYNSNAP_SEG_HEADER_SIZE + DYNSNAP_REC_HEADER_SIZE + \
 			 DYNSNAP_REC_MAX_STORED + 2 * SECTOR_SIZE)
 
-int dsn_io_sync(struct block_device *bdev, blk_opf_t opf, u64 offset,
-		void *buf, size_t len)
+int dsn_io_sync(struct bio_set *bs, struct block_device *bdev, blk_opf_t opf,
+		u64 offset, void *buf, size_t len)
 {
 	bool vmalloced = is_vmalloc_addr(buf);
 	sector_t sector = offset >> SECTOR_SHIFT;
@@ -38,7 +38,8 @@ int dsn_io_sync(struct block_device *bdev, blk_opf_t opf, u64 offset,
 		unsigned int nr = min_t(size_t, BIO_MAX_VECS,
 					DIV_ROUND_UP(len + offset_in_page(p),
 						     PAGE_SIZE));
-		struct bio *bio = bio_alloc(bdev, nr, opf, GFP_NOIO);
+		struct bio *bio = bio_alloc_bioset(bdev, nr, opf, GFP_NOIO,
+						   bs ?: &fs_bio_set);
 
 		bio->bi_iter.bi_sector = sector;
 		while (len) {
@@ -73,11 +74,13 @@ static u32 seg_of(struct dsn_log *log, u64 pos)
 		       DYNSNAP_SEG_SECTORS);
 }
 
-int dsn_log_init(struct dsn_log *log, struct block_device *bdev, u32 tier,
-		 const u8 *uuid, u64 area_start, u64 area_sectors)
+int dsn_log_init(struct dsn_log *log, struct block_device *bdev,
+		 struct bio_set *bios, u32 tier, const u8 *uuid, u64 area_start,
+		 u64 area_sectors)
 {
 	memset(log, 0, sizeof(*log));
 	log->bdev = bdev;
+	log->bios = bios;
 	log->tier = tier;
 	log->uuid = uuid;
 	log->area_start = area_start;
@@ -221,7 +224,7 @@ static int write_batch(struct dsn_log *log)
 	log->writing = true;
 	mutex_unlock(&log->lock);
 
-	r = dsn_io_sync(log->bdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, start,
+	r = dsn_io_sync(log->bios, log->bdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, start,
 			buf, padded);
 
 	mutex_lock(&log->lock);
@@ -308,6 +311,11 @@ void dsn_log_release(struct dsn_log *log, u64 pos, u32 bytes)
 	mutex_unlock(&log->lock);
 }
 
+bool dsn_log_failed(struct dsn_log *log)
+{
+	return READ_ONCE(log->error) != 0;
+}
+
 int dsn_log_flush(struct dsn_log *log)
 {
 	int r = 0;
@@ -380,7 +388,7 @@ void dsn_log_usage(struct dsn_log *log, u64 *used, u64 *total)
 static int read_segment_header(struct dsn_log *log, u32 seg, u8 *buf,
 			       struct dynsnap_segment_header *sh)
 {
-	int r = dsn_io_sync(log->bdev, REQ_OP_READ, seg_offset(log, seg), buf,
+	int r = dsn_io_sync(log->bios, log->bdev, REQ_OP_READ, seg_offset(log, seg), buf,
 			    DYNSNAP_SEG_HEADER_SIZE);
 
 	if (r)
@@ -495,7 +503,7 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 		}
 		reserve_seg(log, next);
 
-		r = dsn_io_sync(log->bdev, REQ_OP_READ, seg_offset(log, seg),
+		r = dsn_io_sync(log->bios, log->bdev, REQ_OP_READ, seg_offset(log, seg),
 				buf, SEG_BYTES);
 		if (r)
 			return r;
@@ -568,7 +576,7 @@ int dsn_log_read_record(struct dsn_log *log, u64 pos, u32 stored_length,
 
 	if (len > cap)
 		return -EOVERFLOW;
-	r = dsn_io_sync(log->bdev, REQ_OP_READ, start, buf, len);
+	r = dsn_io_sync(log->bios, log->bdev, REQ_OP_READ, start, buf, len);
 	if (r)
 		return r;
 	if (dynsnap_record_decode(buf + skip, len - skip, h, payload) ||

@@ -19,6 +19,7 @@
 
 struct dsn_log {
 	struct block_device *bdev;
+	struct bio_set *bios;		/* the engine's: every bio of the log */
 	u32 tier;			/* enum dynsnap_tier */
 	const u8 *uuid;
 	u64 area_start;			/* first sector of the data area */
@@ -47,8 +48,9 @@ struct dsn_log {
 	u64 record_bytes;		/* appended, headers included */
 };
 
-int dsn_log_init(struct dsn_log *log, struct block_device *bdev, u32 tier,
-		 const u8 *uuid, u64 area_start, u64 area_sectors);
+int dsn_log_init(struct dsn_log *log, struct block_device *bdev,
+		 struct bio_set *bios, u32 tier, const u8 *uuid, u64 area_start,
+		 u64 area_sectors);
 void dsn_log_exit(struct dsn_log *log);
 
 /*
@@ -90,6 +92,12 @@ typedef int (*dsn_replay_fn)(void *context, struct dsn_log *log,
 int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 		   u64 head_seq, dsn_replay_fn fn, void *context);
 
+/*
+ * True once a batch write failed: the log refuses every later append and
+ * commit with -EIO, for good. Any context.
+ */
+bool dsn_log_failed(struct dsn_log *log);
+
 /* Write out whatever is appended, as dsn_log_commit() of the last would. */
 int dsn_log_flush(struct dsn_log *log);
 
@@ -111,9 +119,14 @@ void dsn_log_head(struct dsn_log *log, u64 *sector, u64 *seq, u32 *dead);
  */
 void dsn_log_drop_head(struct dsn_log *log, u32 n);
 
-/* Synchronous I/O of a kernel or vmalloc buffer; @offset sector aligned. */
-int dsn_io_sync(struct block_device *bdev, blk_opf_t opf, u64 offset,
-		void *buf, size_t len);
+/*
+ * Synchronous I/O of a kernel or vmalloc buffer; @offset sector aligned.
+ * Its bios come from @bs, one at a time, so a bio set with any reserve
+ * lets it go on under memory pressure; NULL (only outside the I/O path,
+ * e.g. when formatting) takes the kernel's shared set.
+ */
+int dsn_io_sync(struct bio_set *bs, struct block_device *bdev, blk_opf_t opf,
+		u64 offset, void *buf, size_t len);
 
 /* Read and verify the record at @pos into @buf (@cap bytes). */
 int dsn_log_read_record(struct dsn_log *log, u64 pos, u32 stored_length,

@@ -29,7 +29,13 @@ static LIST_HEAD(registry);
 
 struct dynsnap_metadata {
 	struct list_head registry_node;	/* on registry, under registry_lock */
-	unsigned int refs;		/* under registry_lock */
+	unsigned int refs;		/* tables and views, under registry_lock */
+	unsigned int tables;		/* the owner's tables, under registry_lock */
+	/*
+	 * The dm device whose tables hold the store, NULL once the last is
+	 * gone: a mapped_device freed and allocated again at the same
+	 * address must never find a store that is not its own.
+	 */
 	const void *owner;
 	dev_t origin_dev, fast_dev, slow_dev;
 
@@ -127,7 +133,7 @@ static int zero_checkpoint_slots(struct block_device *bdev,
 	if (!zero)
 		return -ENOMEM;
 	for (slot = 0; slot < 2 && !r; slot++)
-		r = dsn_io_sync(bdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+		r = dsn_io_sync(NULL, bdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
 				dsn_checkpoint_slot_sector(layout, slot) << SECTOR_SHIFT,
 				zero, 4096);
 	kfree(zero);
@@ -326,6 +332,10 @@ static struct dynsnap_metadata *find_open(const struct dynsnap_md_config *cfg,
 	list_for_each_entry(md, &registry, registry_node) {
 		if (md->fast_dev != cfg->fast_bdev->bd_dev)
 			continue;
+		if (!md->owner) {
+			*error = "views of this store are still open: remove them first";
+			return ERR_PTR(-EBUSY);
+		}
 		if (md->owner != cfg->owner) {
 			*error = "fast device holds the store of another dynsnap device";
 			return ERR_PTR(-EBUSY);
@@ -335,6 +345,7 @@ static struct dynsnap_metadata *find_open(const struct dynsnap_md_config *cfg,
 			return ERR_PTR(-EBUSY);
 		}
 		md->refs++;
+		md->tables++;
 		return md;
 	}
 	return NULL;
@@ -363,6 +374,7 @@ static struct dynsnap_metadata *open_new(const struct dynsnap_md_config *cfg,
 	mutex_init(&md->lock);
 	spin_lock_init(&md->usage_lock);
 	md->refs = 1;
+	md->tables = 1;
 	md->owner = cfg->owner;
 	md->origin_dev = cfg->origin_bdev->bd_dev;
 	md->fast_dev = cfg->fast_bdev->bd_dev;
@@ -418,13 +430,32 @@ struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
 	return md;
 }
 
-void dynsnap_md_close(struct dynsnap_metadata *md)
+static void put_locked(struct dynsnap_metadata *md)
 {
-	mutex_lock(&registry_lock);
+	lockdep_assert_held(&registry_lock);
 	if (!--md->refs) {
 		list_del(&md->registry_node);
 		destroy(md);
 	}
+}
+
+void dynsnap_md_close(struct dynsnap_metadata *md)
+{
+	mutex_lock(&registry_lock);
+	/* The volume is gone: its views must not read an unprotected origin. */
+	if (!--md->tables) {
+		md->owner = NULL;
+		if (md->engine)
+			dsn_engine_orphan(md->engine);
+	}
+	put_locked(md);
+	mutex_unlock(&registry_lock);
+}
+
+void dynsnap_md_put(struct dynsnap_metadata *md)
+{
+	mutex_lock(&registry_lock);
+	put_locked(md);
 	mutex_unlock(&registry_lock);
 }
 
@@ -486,7 +517,7 @@ struct dynsnap_metadata *dynsnap_md_find_owner(const void *owner)
 
 	mutex_lock(&registry_lock);
 	list_for_each_entry(md, &registry, registry_node) {
-		if (md->owner == owner) {
+		if (owner && md->owner == owner && md->tables) {
 			md->refs++;
 			mutex_unlock(&registry_lock);
 			return md;

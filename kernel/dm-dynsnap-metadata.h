@@ -53,8 +53,17 @@ struct dynsnap_md_usage {
 struct dynsnap_metadata *dynsnap_md_open(const struct dynsnap_md_config *cfg,
 					 bool *formatted, const char **error);
 
-/* Drop a reference; the last one frees everything. Writes nothing. */
+/*
+ * A table drops the reference dynsnap_md_open() gave it; the last one
+ * frees everything. Writes nothing. When the owner's last table goes, the
+ * store has no owner any more: views of it read EIO from then on (nothing
+ * protects the origin), no new view finds it, and a new activation of the
+ * store is refused until the views are gone. May sleep.
+ */
 void dynsnap_md_close(struct dynsnap_metadata *md);
+
+/* A view drops the reference dynsnap_md_find_owner() gave it. May sleep. */
+void dynsnap_md_put(struct dynsnap_metadata *md);
 
 /*
  * Make the current metadata durable on the fast tier. Returns 0, -EROFS for
@@ -80,7 +89,8 @@ struct dsn_engine *dynsnap_md_engine(struct dynsnap_metadata *md);
 
 /*
  * Take a reference to the store owned by the dm device @owner, for a view
- * of one of its snapshots. NULL when that device has no store open.
+ * of one of its snapshots (drop it with dynsnap_md_put()). NULL when no
+ * table of that device holds a store. May sleep.
  */
 struct dynsnap_metadata *dynsnap_md_find_owner(const void *owner);
 

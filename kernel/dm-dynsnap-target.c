@@ -22,7 +22,7 @@
 enum dynsnap_mode {
 	DSN_MODE_WRITE,		/* normal operation */
 	DSN_MODE_READ_ONLY,	/* table loaded read-only: writes are refused */
-	DSN_MODE_FAIL,		/* metadata failed: writes are refused */
+	DSN_MODE_FAIL,		/* the store failed: writes are refused */
 };
 
 static const char *const mode_names[] = {
@@ -56,17 +56,9 @@ static void set_error(struct dm_target *ti, const char *msg)
 	ti->error = (char *)msg;
 }
 
-/* The engine's status changed (space policy): tell userspace. */
-static void raise_event(void *context)
-{
-	struct dynsnap_c *dc = context;
-
-	dm_table_event(dc->ti->table);
-}
-
 /*
  * The target never leaves fail mode by itself; every change raises a dm
- * event so that userspace (dmeventd, snapshotctl) notices.
+ * event so that userspace (dmeventd, snapshotctl) notices. Process context.
  */
 static void set_mode(struct dynsnap_c *dc, enum dynsnap_mode mode)
 {
@@ -76,6 +68,20 @@ static void set_mode(struct dynsnap_c *dc, enum dynsnap_mode mode)
 	       dm_device_name(dm_table_get_md(dc->ti->table)), mode_names[mode]);
 	WRITE_ONCE(dc->mode, mode);
 	dm_table_event(dc->ti->table);
+}
+
+/*
+ * The engine's state changed (space policy, a failed store): tell
+ * userspace. Called from the engine's event work, in process context.
+ */
+static void raise_event(void *context)
+{
+	struct dynsnap_c *dc = context;
+
+	if (dsn_engine_failed(dc->engine) && READ_ONCE(dc->mode) == DSN_MODE_WRITE)
+		set_mode(dc, DSN_MODE_FAIL);
+	else
+		dm_table_event(dc->ti->table);
 }
 
 /* ---- Constructor ---- */
@@ -344,15 +350,15 @@ static int dynsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		       dm_device_name(dm_table_get_md(ti->table)),
 		       dynsnap_md_uuid(dc->md));
 
+	dc->engine = dynsnap_md_engine(dc->md);
+
 	/* A reload onto a store whose metadata failed stays failed. */
 	if (cfg.read_only)
 		dc->mode = DSN_MODE_READ_ONLY;
-	else if (dynsnap_md_failed(dc->md))
+	else if (dynsnap_md_failed(dc->md) || dsn_engine_failed(dc->engine))
 		dc->mode = DSN_MODE_FAIL;
 	else
 		dc->mode = DSN_MODE_WRITE;
-
-	dc->engine = dynsnap_md_engine(dc->md);
 
 	/* Each bio to the engine lies within one block. */
 	r = dm_set_target_max_io_len(ti, dc->geometry.block_sectors);
@@ -435,6 +441,9 @@ static void dynsnap_resume(struct dm_target *ti)
 
 	dsn_engine_configure(dc->engine, dc->level, dc->on_full, raise_event,
 			     dc);
+	/* The store may have failed while no table was there to be told. */
+	if (dsn_engine_failed(dc->engine))
+		set_mode(dc, DSN_MODE_FAIL);
 	dsn_rollback_continue(dc->engine);
 }
 
@@ -717,7 +726,7 @@ static void view_dtr(struct dm_target *ti)
 	if (vc->origin)
 		dm_put_device(ti, vc->origin);
 	if (vc->md)
-		dynsnap_md_close(vc->md);
+		dynsnap_md_put(vc->md);
 	kfree(vc->volume);
 	kfree(vc);
 }

@@ -315,3 +315,109 @@ TEST_P(GcProperty, DroppingDeadDeltasChangesNoRetainedView)
 INSTANTIATE_TEST_SUITE_P(Seeds, GcProperty, ::testing::Range(0, 16));
 
 } // namespace
+
+namespace {
+
+// What a snapshot alone keeps, the slow way: the rule once per snapshot,
+// with that snapshot left out.
+std::vector<uint32_t> sole_by_brute_force(const Deltas &d, const Epochs &retained,
+					   uint32_t block, uint32_t sub)
+{
+	std::vector<uint32_t> sole(d.size(), DYNSNAP_GC_SHARED);
+	std::vector<bool> base = mark(d, retained, block, sub);
+
+	for (uint32_t k = 0; k < retained.size(); k++) {
+		Epochs without = retained;
+		without.erase(without.begin() + k);
+		std::vector<bool> dead = mark(d, without, block, sub);
+		for (size_t i = 0; i < d.size(); i++)
+			if (dead[i] && !base[i]) {
+				EXPECT_EQ(sole[i], DYNSNAP_GC_SHARED) << "two sole readers";
+				sole[i] = k;
+			}
+	}
+	return sole;
+}
+
+std::vector<uint32_t> sole(const Deltas &d, const Epochs &retained, uint32_t block = 8192,
+			   uint32_t sub = 1024)
+{
+	std::vector<u64> scratch(2 * d.size() + 1);
+	std::unique_ptr<bool[]> dead(new bool[d.size() + 1]);
+	std::vector<uint32_t> out(d.size() + 1, 7);
+
+	dynsnap_gc_sole_reader(d.data(), d.size(), retained.data(), retained.size(), block, sub,
+			       scratch.data(), dead.get(), out.data());
+	out.resize(d.size());
+	return out;
+}
+
+} // namespace
+
+TEST(GcSole, OnlyReaderOfItsEpochs)
+{
+	// Snapshots of epochs 2 and 4, both with a copy of sub-block 1: each
+	// is the only reader of its own copy (snapshot 2 applies the epoch-2
+	// copy after the epoch-4 one).
+	Deltas d = {{4, S, 1024, 1024}, {2, S, 1024, 1024}};
+	EXPECT_EQ(sole(d, {2, 4}), std::vector<uint32_t>({1, 0}));
+	// A copy of another sub-block at epoch 4 is read by both.
+	Deltas two = {{4, S, 2048, 1024}, {2, S, 1024, 1024}};
+	EXPECT_EQ(sole(two, {2, 4}), std::vector<uint32_t>({DYNSNAP_GC_SHARED, 0}));
+	// With the older snapshot gone, epoch 4's delta is the newest's alone.
+	EXPECT_EQ(sole(d, {4}), std::vector<uint32_t>({0, DYNSNAP_GC_SHARED}));
+}
+
+TEST(GcSole, RefusesUnsortedOrDuplicateEpochs)
+{
+	Deltas d = {{2, S, 0, 1024}, {4, S, 0, 1024}};
+	EXPECT_EQ(sole(d, {1}), std::vector<uint32_t>(2, DYNSNAP_GC_SHARED));
+	Deltas ok = {{4, S, 0, 1024}, {2, S, 0, 1024}};
+	EXPECT_EQ(sole(ok, {2, 2}), std::vector<uint32_t>(2, DYNSNAP_GC_SHARED));
+	dynsnap_gc_sole_reader(nullptr, 0, nullptr, 0, 8192, 1024, nullptr, nullptr, nullptr);
+}
+
+TEST(GcSole, MatchesTheRuleRunOncePerSnapshot)
+{
+	std::mt19937 rng(42);
+	const uint32_t block = 8192, sub = 1024;
+	size_t checked = 0, owned = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		// Deltas of up to 12 epochs, newest first, none dead.
+		Deltas all;
+		for (uint64_t e = 12; e >= 1; e--) {
+			uint64_t used = 0;
+			for (int n = rng() % 3; n > 0; n--) {
+				uint32_t level = rng() % 3;
+				uint32_t first = rng() % 8, count = 1 + rng() % (8 - first);
+				if (level == B) {
+					first = 0;
+					count = 8;
+				}
+				uint64_t m = ((count == 64 ? 0 : (1ULL << count)) - 1) << first;
+				if (level != X && (used & m))
+					continue;
+				if (level != X)
+					used |= m;
+				all.push_back({e, level, first * sub, count * sub});
+			}
+		}
+		Epochs retained;
+		for (uint64_t e = 1; e <= 13; e++)
+			if (rng() % 3 == 0)
+				retained.push_back(e);
+		std::vector<bool> dead = mark(all, retained, block, sub);
+		Deltas d;
+		for (size_t i = 0; i < all.size(); i++)
+			if (!dead[i])
+				d.push_back(all[i]);
+		std::vector<uint32_t> want = sole_by_brute_force(d, retained, block, sub);
+		ASSERT_EQ(sole(d, retained, block, sub), want) << "round " << round;
+		checked += d.size();
+		owned += std::count_if(want.begin(), want.end(),
+				       [](uint32_t k) { return k != DYNSNAP_GC_SHARED; });
+	}
+	EXPECT_GT(owned, 100u);
+	EXPECT_GT(checked, owned);
+}

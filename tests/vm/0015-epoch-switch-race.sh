@@ -1,0 +1,69 @@
+#!/bin/bash
+# Writers that never stop, to their own sub-blocks of one block, against
+# thousands of snapshots taken back to back, at sub-block and at block
+# level: the first write of each epoch preserves the block while the others
+# decide without a lock whether their sub-block still needs it. Every
+# snapshot, read through views (one device of many dynsnap-view targets, a
+# block of each snapshot), may hold only writes issued before it was created,
+# each whole, none older than the snapshot before held. Snapshots are
+# deleted in batches while the writers go on, so the garbage collector runs
+# under them too.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dynsnap.sh"
+
+RACE=$DYNSNAP_BUILD/tests/tools/dsn-epoch-race
+[ -x "$RACE" ] || die "$RACE not built (cmake --build build)"
+dsn_setup
+
+LEN=131072	# 64 MiB volume
+BLOCK=128	# sectors: 64 KiB blocks of 16 sub-blocks of 4 KiB
+BATCH=${DSN_RACE_BATCH:-250}
+BATCHES=${DSN_RACE_BATCHES:-4}
+WRITERS=8
+dev=/dev/mapper/dsn
+
+# views_of IDS_FILE: one device whose Nth block is the first block of the
+# Nth snapshot listed.
+views_of() {
+	local i=0 id
+	: >/tmp/views.table
+	while read -r id; do
+		echo "$((i * BLOCK)) $BLOCK dynsnap-view $dev $id" >>/tmp/views.table
+		i=$((i + 1))
+	done <"$1"
+	dmsetup create dsn_views </tmp/views.table || die "cannot create the views of $1"
+	dmsetup mknodes dsn_views
+}
+
+race() {
+	local level=$1 b ids total=0
+	log "== $level level: $BATCHES batches of $BATCH snapshots, $WRITERS writers"
+	dsn_wipe_tiers
+	dsn_create dsn "0 $LEN dynsnap $DYNSNAP_ORIGIN $DYNSNAP_FAST $DYNSNAP_SLOW $BLOCK 4 sub_block_sectors 8 granularity $level"
+	for ((b = 1; b <= BATCHES; b++)); do
+		ids=/tmp/ids.$level.$b
+		"$RACE" run $dev dsn --block 65536 --sub 4096 --writers $WRITERS \
+			--snapshots "$BATCH" --ids "$ids" --tags /tmp/tags ||
+			die "$level batch $b: the writers or a snapshot failed"
+		views_of "$ids"
+		dd if=/dev/mapper/dsn_views of=/tmp/views.img bs=1M iflag=direct status=none ||
+			die "$level batch $b: cannot read the views"
+		dsn_remove dsn_views
+		"$RACE" check /tmp/views.img --ids "$ids" --block 65536 --sub 4096 \
+			--writers $WRITERS >/tmp/check.out || {
+			head -n 20 /tmp/check.out
+			die "$level batch $b: a snapshot holds data written after it"
+		}
+		tail -n 1 /tmp/check.out
+		while read -r id; do
+			dsn_snap_delete dsn "$id"
+		done <"$ids"
+		total=$((total + BATCH))
+	done
+	log "$level: $total snapshots checked; status: $(dsn_status dsn)"
+	dsn_remove dsn
+}
+
+race sub
+race block
+log "every snapshot held only what was written before it"
