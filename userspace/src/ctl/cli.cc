@@ -21,8 +21,8 @@
 #include <nlohmann/json.hpp>
 
 #include "ctl/commands.h"
-#include "ctl/config.h"
 #include "store/superblock_reader.h"
+#include "volume/config.h"
 
 namespace dynsnap::ctl {
 
@@ -71,7 +71,7 @@ Env process_env()
 	const char *term = getenv("TERM");
 	env.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
 	const char *dir = getenv("DYNSNAP_CONFIG_DIR");
-	env.config_dir = dir && *dir ? dir : kDefaultConfigDir;
+	env.config_dir = dir && *dir ? dir : volume::kDefaultConfigDir;
 	env.now_ns = [] {
 		return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
 			std::chrono::system_clock::now().time_since_epoch()).count());

@@ -21,15 +21,26 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "ctl/config.h"
 #include "ctl/map_render.h"
 #include "ctl/retention.h"
-#include "ctl/volume.h"
 #include "ui/format.h"
 #include "ui/progress.h"
 #include "ui/table.h"
+#include "volume/config.h"
+#include "volume/volume.h"
 
 namespace dynsnap::ctl {
+
+using volume::check_volume_name;
+using volume::ConfigStore;
+using volume::kSectorSize;
+using volume::RollbackStatus;
+using volume::Snapshot;
+using volume::View;
+using volume::Volume;
+using volume::VolumeConfig;
+using volume::VolumeStatus;
+using volume::VolumeTable;
 
 namespace {
 

@@ -16,7 +16,6 @@
 #include <nlohmann/json.hpp>
 
 #include "ctl/commands.h"
-#include "ctl/volume.h"
 #include "dynsnap_stream.h"
 #include "image/compare.h"
 #include "image/copy.h"
@@ -26,8 +25,14 @@
 #include "ui/format.h"
 #include "ui/progress.h"
 #include "ui/table.h"
+#include "volume/volume.h"
 
 namespace dynsnap::ctl {
+
+using volume::kSectorSize;
+using volume::Snapshot;
+using volume::View;
+using volume::Volume;
 
 namespace {
 

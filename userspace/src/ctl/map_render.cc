@@ -15,6 +15,9 @@
 
 namespace dynsnap::ctl {
 
+using volume::kSectorSize;
+using volume::RegionInfo;
+
 namespace {
 
 constexpr const char *kHeatGlyphs = " .:-=+*#%@";

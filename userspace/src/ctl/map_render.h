@@ -11,7 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "ctl/volume.h"
+#include "volume/volume.h"
 
 namespace dynsnap::ctl {
 
@@ -19,7 +19,7 @@ struct RegionMap {
 	std::string volume;
 	uint64_t volume_sectors = 0;
 	uint64_t region_sectors = 0;
-	std::vector<RegionInfo> regions;
+	std::vector<volume::RegionInfo> regions;
 };
 
 // 0 (no deltas) to 9 (as many delta bytes as the hottest region).

@@ -18,9 +18,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "util/aligned_buffer.h"
-#include <vector>
+#include "util/byte_range.h"
 
 namespace dynsnap::image {
 
@@ -33,13 +34,8 @@ inline constexpr unsigned kDepth = 8;
 // size when larger, up to the alignment of buffers.
 inline constexpr size_t kMaxAlign = kBufferAlign;
 
-// A range of a volume or image, in bytes.
-struct ByteRange {
-	uint64_t offset = 0;
-	uint64_t length = 0;
-	uint64_t end() const { return offset + length; }
-	bool operator==(const ByteRange &) const = default;
-};
+// A range of a volume or image, in bytes (util/byte_range.h).
+using dynsnap::ByteRange;
 
 // Progress of a long operation: @done of @total bytes. Called on the
 // caller's thread, with @done never decreasing, the last call with @done ==

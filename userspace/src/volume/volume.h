@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "dm/device_mapper.h"
-#include "image/io.h"
+#include "util/byte_range.h"
 
-namespace dynsnap::ctl {
+namespace dynsnap::volume {
 
 inline constexpr const char *kTargetType = "dynsnap";
 inline constexpr const char *kViewTargetType = "dynsnap-view";
@@ -66,9 +66,6 @@ struct ViewTable {
 	std::string volume_dev;	// as given: major:minor or a path
 	uint64_t snapshot_id = 0;
 };
-
-// A range of the volume, in bytes.
-using ByteRange = image::ByteRange;
 
 // One region of the granularity map (region_map message).
 struct RegionInfo {
@@ -149,4 +146,4 @@ private:
 	VolumeTable table_;
 };
 
-} // namespace dynsnap::ctl
+} // namespace dynsnap::volume

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "ctl/config.h"
+#include "volume/config.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace dynsnap::ctl {
+namespace dynsnap::volume {
 
 namespace fs = std::filesystem;
 
@@ -174,4 +174,4 @@ bool ConfigStore::remove(const std::string &name) const
 	return fs::remove(file(name), ec);
 }
 
-} // namespace dynsnap::ctl
+} // namespace dynsnap::volume

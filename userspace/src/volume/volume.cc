@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "ctl/volume.h"
+#include "volume/volume.h"
 
 #include <algorithm>
 #include <charconv>
 #include <sstream>
 
-namespace dynsnap::ctl {
+namespace dynsnap::volume {
 
 namespace {
 
@@ -431,4 +431,4 @@ std::vector<std::string> Volume::list(dm::DeviceMapper &dm)
 	return out;
 }
 
-} // namespace dynsnap::ctl
+} // namespace dynsnap::volume

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "ctl/volume.h"
+#include "volume/volume.h"
 
 #include <gtest/gtest.h>
 
 #include "dm/testing/fake_device_mapper.h"
 
-namespace dynsnap::ctl {
+namespace dynsnap::volume {
 namespace {
 
 TEST(VolumeParse, SnapList)
@@ -203,4 +203,4 @@ TEST(Volume, ViewsAreFoundByDeviceNumber)
 }
 
 } // namespace
-} // namespace dynsnap::ctl
+} // namespace dynsnap::volume

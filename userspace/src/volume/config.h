@@ -13,7 +13,7 @@
 
 #include "dm/device_mapper.h"
 
-namespace dynsnap::ctl {
+namespace dynsnap::volume {
 
 inline constexpr const char *kDefaultConfigDir = "/etc/dynsnap";
 
@@ -60,4 +60,4 @@ private:
 	std::string dir_;
 };
 
-} // namespace dynsnap::ctl
+} // namespace dynsnap::volume
