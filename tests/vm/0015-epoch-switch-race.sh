@@ -1,6 +1,6 @@
 #!/bin/bash
 # Writers that never stop, to their own sub-blocks of one block, against
-# up to 2000 snapshots taken back to back (fewer on a slow machine), at
+# up to 1800 snapshots taken back to back (fewer on a slow machine), at
 # sub-block and at block level: the first write of each epoch preserves
 # the block while the others decide without a lock whether their sub-block
 # still needs it. Every
@@ -18,11 +18,11 @@ dsn_setup
 
 LEN=131072	# 64 MiB volume
 BLOCK=128	# sectors: 64 KiB blocks of 16 sub-blocks of 4 KiB
-BATCH=250
-BATCHES=4	# at most, per level
+BATCH=150
+BATCHES=6	# at most, per level
 # The stress a level gets is bounded in time too (TCG runs at any speed):
 # no batch starts after this many seconds; at least one always runs.
-BUDGET=150
+BUDGET=120
 WRITERS=8
 dev=/dev/mapper/dsn
 
