@@ -538,31 +538,34 @@ struct gc_scratch {
 	u32 nr_epochs;
 };
 
+/* Free the per-block arrays and leave them empty. */
+static void gc_scratch_drop(struct gc_scratch *s)
+{
+	kvfree(s->deltas);
+	kvfree(s->dead);
+	kvfree(s->sole);
+	kvfree(s->set);
+	s->deltas = NULL;
+	s->dead = NULL;
+	s->sole = NULL;
+	s->set = NULL;
+	s->cap = 0;
+}
+
 /* Room for a block of @n deltas. May sleep. */
 static int gc_scratch_grow(struct gc_scratch *s, u32 n)
 {
 	if (n <= s->cap)
 		return 0;
-	kvfree(s->deltas);
-	kvfree(s->dead);
-	kvfree(s->sole);
-	kvfree(s->set);
 	n = max(n, 2 * s->cap);
+	gc_scratch_drop(s);
 	s->deltas = kvmalloc_array(n, sizeof(*s->deltas), GFP_KERNEL);
 	s->dead = kvmalloc_array(n, sizeof(*s->dead), GFP_KERNEL);
 	s->sole = kvmalloc_array(n, sizeof(*s->sole), GFP_KERNEL);
 	s->set = kvmalloc_array(n, 2 * sizeof(*s->set), GFP_KERNEL);
 	if (!s->deltas || !s->dead || !s->sole || !s->set) {
 		/* Leave it empty, so no later caller trusts a capacity. */
-		kvfree(s->deltas);
-		kvfree(s->dead);
-		kvfree(s->sole);
-		kvfree(s->set);
-		s->deltas = NULL;
-		s->dead = NULL;
-		s->sole = NULL;
-		s->set = NULL;
-		s->cap = 0;
+		gc_scratch_drop(s);
 		return -ENOMEM;
 	}
 	s->cap = n;
@@ -571,10 +574,7 @@ static int gc_scratch_grow(struct gc_scratch *s, u32 n)
 
 static void gc_scratch_free(struct gc_scratch *s)
 {
-	kvfree(s->deltas);
-	kvfree(s->dead);
-	kvfree(s->sole);
-	kvfree(s->set);
+	gc_scratch_drop(s);
 	kvfree(s->epochs);
 }
 
