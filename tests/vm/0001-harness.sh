@@ -3,6 +3,7 @@
 # the requested sizes, fio can write and verify data on the virtio disk, and
 # a dm-linear device over the NVMe disk carries a working ext4 filesystem.
 # shellcheck source=tests/vm/lib.sh
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 
 log "kernel $(uname -r), disks: $DYNSNAP_DISKS"

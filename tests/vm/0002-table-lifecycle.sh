@@ -3,6 +3,7 @@
 # zeroed tiers, print the table and status back, refuse unknown messages,
 # commit on suspend, reload on the same devices without reformatting,
 # remove, and unload the module.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Reads, writes, flushes, FUA, discards and write-zeroes pass through the
 # target to the origin, verified by fio and compared with the origin itself.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

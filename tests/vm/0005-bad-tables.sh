@@ -2,6 +2,7 @@
 # Every malformed or dangerous table line is refused with its own message in
 # the kernel log, leaves no device behind, keeps the kernel running, and
 # never overwrites data the target did not write.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

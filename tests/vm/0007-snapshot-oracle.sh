@@ -7,6 +7,7 @@
 # regions, changed between epochs, after deleting snapshots in random order,
 # and without a slow tier; plus the message interface around it: ids,
 # names, snap_list, the status count, refused views and refused writes.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

@@ -4,6 +4,7 @@
 # snapshots are listed with the same ids, names and creation times, the
 # status counts are unchanged, every view still equals the reference saved
 # at its snapshot, deleted snapshots stay deleted, and new snapshots work.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

@@ -5,6 +5,7 @@
 # rollback can be undone by rolling back to a snapshot taken before it; a
 # suspend pauses a rollback and the resume lets it finish; the result
 # survives a re-create of the table.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

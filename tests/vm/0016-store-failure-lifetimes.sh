@@ -15,6 +15,7 @@
 #  3. A reload with another default granularity changes the current
 #     epoch's levels only at the next snapshot.
 #  4. snap_list's exclusive bytes on a case worked out by hand.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

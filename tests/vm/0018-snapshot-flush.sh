@@ -8,6 +8,7 @@
 # power goes; after reactivation the snapshot must read both blocks as they
 # were written, not a mix of lost and kept ones, and the origin must hold
 # every write completed before the snapshot's flush.
+# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
