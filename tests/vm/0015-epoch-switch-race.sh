@@ -9,7 +9,6 @@
 # each whole, none older than the snapshot before held. Snapshots are
 # deleted in batches while the writers go on, so the garbage collector runs
 # under them too.
-# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 

@@ -12,7 +12,6 @@
 #     must not be zero.
 # Every write must succeed, the target must stay in write mode, and every
 # view must match its reference, during the pressure and after it.
-# vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
