@@ -131,7 +131,7 @@ expect_err "directory" 1 "^dynsnap-dump: $tmp/dir: cannot read: Is a directory" 
 cp "$golden" "$tmp/locked"
 chmod 000 "$tmp/locked"
 if [ "$(id -u)" != 0 ]; then
-	expect_err "unreadable file" 1 "^dynsnap-dump: $tmp/locked: cannot open: Permission denied" "$tmp/locked"
+	expect_err "unreadable file" 1 "^dynsnap-dump: $tmp/locked: cannot open: Permission denied: run as root" "$tmp/locked"
 elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
 	# As root, drop to nobody to meet the permission check; nobody
 	# reaches the file through a directory it may enter.
@@ -140,7 +140,7 @@ elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clea
 	rc=0
 	"${EXPECT_CMD[@]}" "$tmp/locked" >"$tmp/out" 2>"$tmp/err" || rc=$?
 	if [ "$rc" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
-		grep -qE "^dynsnap-dump: $tmp/locked: cannot open: Permission denied" "$tmp/err"; then
+		grep -qE "^dynsnap-dump: $tmp/locked: cannot open: Permission denied: run as root" "$tmp/err"; then
 		ok "unreadable file"
 	else
 		fail "unreadable file: exit $rc (want 1), stderr: $(cat "$tmp/err")"

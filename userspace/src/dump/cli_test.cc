@@ -150,7 +150,8 @@ TEST_F(Dump, UnreadableFileFails)
 	std::string f = file("locked", superblock(DYNSNAP_TIER_FAST));
 	chmod(f.c_str(), 0);
 	EXPECT_EQ(run({f}), status(Exit::kFailed));
-	EXPECT_EQ(err(), "dynsnap-dump: " + f + ": cannot open: Permission denied\n");
+	EXPECT_EQ(err(), "dynsnap-dump: " + f + ": cannot open: Permission denied: run as root, "
+		  "or check its permissions\n");
 }
 
 TEST_F(Dump, ZeroedIsNoStore)

@@ -111,7 +111,10 @@ std::optional<Error> superblock_error(const std::string &path, const SuperblockR
 	case SuperblockState::kUnreadable:
 		break;
 	}
-	return Error(exit_for_errno(r.sys_errno), path + ": " + r.error);
+	std::string hint;
+	if (r.sys_errno == EACCES || r.sys_errno == EPERM)
+		hint = ": run as root, or check its permissions";
+	return Error(exit_for_errno(r.sys_errno), path + ": " + r.error + hint);
 }
 
 std::string uuid_to_string(const uint8_t uuid[DYNSNAP_UUID_SIZE])

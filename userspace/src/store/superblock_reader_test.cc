@@ -117,6 +117,18 @@ TEST(SuperblockReader, DirectoryCannotBeRead)
 	EXPECT_EQ(std::string(e->what()), std::string(tmpl) + ": cannot read: Is a directory");
 }
 
+TEST(SuperblockReader, NoPermissionFailsWithAHint)
+{
+	SuperblockReadResult r;
+	r.sys_errno = EACCES;
+	r.error = "cannot open: Permission denied";
+	auto e = superblock_error("/dev/sdx", r);
+	ASSERT_TRUE(e);
+	EXPECT_EQ(e->code(), Exit::kFailed);
+	EXPECT_STREQ(e->what(), "/dev/sdx: cannot open: Permission denied: run as root, "
+				"or check its permissions");
+}
+
 TEST(SuperblockReader, ValidIsNoError)
 {
 	TempImage img(golden());
