@@ -1053,7 +1053,7 @@ bool held_exclusively(const std::string &path)
 	}
 	if (errno == EBUSY)
 		return true;
-	throw Error(Exit::kNotFound, "cannot open " + path + ": " + std::strerror(errno));
+	throw errno_error("open", path, errno);
 }
 
 } // namespace dynsnap::store

@@ -124,8 +124,9 @@ struct StoreReport {
 };
 
 // Read and check the store on @fast and @slow ("" if none). Throws
-// dynsnap::Error with Exit::kNotFound when a device cannot be opened,
-// Exit::kFailed when its superblock cannot be read; damage found is not
+// dynsnap::Error with Exit::kNotFound when a device does not exist,
+// Exit::kFailed when it cannot be opened otherwise or its superblock cannot
+// be read; damage found is not
 // an exception but a problem, also an I/O error further into a device.
 StoreReport read_store(const std::string &fast, const std::string &slow,
 		       const CheckOptions &opt);
@@ -133,7 +134,8 @@ StoreReport read_store(const std::string &fast, const std::string &slow,
 // Is @path held open exclusively, as an active device-mapper table (or a
 // mounted file system) holds its block devices? Checking a store in use
 // reads a moving target. Always false for image files. Throws
-// dynsnap::Error with Exit::kNotFound when @path cannot be opened.
+// dynsnap::Error with Exit::kNotFound when @path does not exist,
+// Exit::kFailed when it cannot be opened otherwise.
 bool held_exclusively(const std::string &path);
 
 nlohmann::json to_json(const Problem &p);

@@ -55,12 +55,14 @@ SuperblockReadResult read_superblock(const std::string &path)
 	SuperblockReadResult r;
 	int fd = open_for_read(path);
 	if (fd < 0) {
-		r.error = "cannot open " + path + ": " + std::strerror(errno);
+		r.sys_errno = errno;
+		r.error = std::string("cannot open: ") + std::strerror(r.sys_errno);
 		return r;
 	}
 	void *raw = nullptr;
 	if (posix_memalign(&raw, DYNSNAP_SB_SIZE, DYNSNAP_SB_SIZE)) {
 		::close(fd);
+		r.sys_errno = ENOMEM;
 		r.error = "out of memory";
 		return r;
 	}
@@ -69,12 +71,14 @@ SuperblockReadResult read_superblock(const std::string &path)
 	int read_errno = errno;
 	::close(fd);
 	if (n < 0) {
-		r.error = "cannot read " + path + ": " + std::strerror(read_errno);
+		r.sys_errno = read_errno;
+		r.error = std::string("cannot read: ") + std::strerror(read_errno);
 		return r;
 	}
 	if (n < static_cast<ssize_t>(DYNSNAP_SB_SIZE)) {
 		r.state = SuperblockState::kInvalid;
-		r.error = path + " is shorter than a superblock";
+		r.error = "shorter than a superblock (" + std::to_string(n) + " of " +
+			  std::to_string(DYNSNAP_SB_SIZE) + " bytes)";
 		return r;
 	}
 	return decode_superblock(buf.get(), DYNSNAP_SB_SIZE);
@@ -93,6 +97,24 @@ const char *state_name(SuperblockState state)
 		return "unreadable";
 	}
 	return "unknown";
+}
+
+std::optional<Error> superblock_error(const std::string &path, const SuperblockReadResult &r)
+{
+	switch (r.state) {
+	case SuperblockState::kValid:
+		return std::nullopt;
+	case SuperblockState::kZeroed:
+		return Error(Exit::kNotFound, path + " holds no dynsnap store (zeroed)");
+	case SuperblockState::kInvalid:
+		return Error(Exit::kDamaged, path + ": " + r.error);
+	case SuperblockState::kUnreadable:
+		break;
+	}
+	std::string hint;
+	if (r.sys_errno == EACCES || r.sys_errno == EPERM)
+		hint = ": run as root, or check its permissions";
+	return Error(exit_for_errno(r.sys_errno), path + ": " + r.error + hint);
 }
 
 std::string uuid_to_string(const uint8_t uuid[DYNSNAP_UUID_SIZE])

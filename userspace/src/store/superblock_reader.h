@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "dynsnap_format.h"
+#include "util/error.h"
 
 namespace dynsnap::store {
 
@@ -23,7 +24,11 @@ enum class SuperblockState {
 struct SuperblockReadResult {
 	SuperblockState state = SuperblockState::kUnreadable;
 	std::optional<dynsnap_superblock> superblock;	// set when kValid
-	std::string error;	// why, when kInvalid or kUnreadable
+	// Why, when kInvalid or kUnreadable: one line that names no file (the
+	// caller knows which), e.g. "superblock checksum mismatch", "cannot
+	// open: No such file or directory".
+	std::string error;
+	int sys_errno = 0;	// kUnreadable: the errno of the open or read
 };
 
 // Read and validate the superblock at the start of @path. Uses O_DIRECT when
@@ -35,6 +40,14 @@ SuperblockReadResult read_superblock(const std::string &path);
 SuperblockReadResult decode_superblock(const uint8_t *block, size_t len);
 
 const char *state_name(SuperblockState state);
+
+// What keeps @r, read from @path, from being a usable superblock, as the
+// tools report it, in one line that starts with @path; nullopt when valid.
+// kNotFound: no such file (open failed with ENOENT, ...), or no store (the
+// superblock is zeroed); kFailed: it cannot be opened or read otherwise;
+// kDamaged: the validator refused it, or the file is too short for one.
+std::optional<Error> superblock_error(const std::string &path,
+				      const SuperblockReadResult &r);
 
 // Every field, with the UUID in canonical text form.
 nlohmann::json to_json(const dynsnap_superblock &sb);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <vector>
@@ -54,7 +55,12 @@ TEST(SuperblockReader, ReadsAValidImage)
 TEST(SuperblockReader, ZeroedMeansNoStore)
 {
 	TempImage img(std::vector<uint8_t>(8192, 0));
-	EXPECT_EQ(read_superblock(img.path()).state, SuperblockState::kZeroed);
+	auto r = read_superblock(img.path());
+	EXPECT_EQ(r.state, SuperblockState::kZeroed);
+	auto e = superblock_error(img.path(), r);
+	ASSERT_TRUE(e);
+	EXPECT_EQ(e->code(), Exit::kNotFound);
+	EXPECT_EQ(std::string(e->what()), img.path() + " holds no dynsnap store (zeroed)");
 }
 
 TEST(SuperblockReader, DamageIsNamed)
@@ -65,6 +71,10 @@ TEST(SuperblockReader, DamageIsNamed)
 	auto r = read_superblock(img.path());
 	EXPECT_EQ(r.state, SuperblockState::kInvalid);
 	EXPECT_EQ(r.error, "superblock checksum mismatch");
+	auto e = superblock_error("/dev/fast", r);
+	ASSERT_TRUE(e);
+	EXPECT_EQ(e->code(), Exit::kDamaged);
+	EXPECT_STREQ(e->what(), "/dev/fast: superblock checksum mismatch");
 }
 
 TEST(SuperblockReader, ShortFileIsInvalid)
@@ -74,14 +84,55 @@ TEST(SuperblockReader, ShortFileIsInvalid)
 	TempImage img(bytes);
 	auto r = read_superblock(img.path());
 	EXPECT_EQ(r.state, SuperblockState::kInvalid);
-	EXPECT_NE(r.error.find("shorter"), std::string::npos);
+	EXPECT_EQ(r.error, "shorter than a superblock (1000 of 4096 bytes)");
+	auto e = superblock_error(img.path(), r);
+	ASSERT_TRUE(e);
+	EXPECT_EQ(e->code(), Exit::kDamaged);
+	EXPECT_EQ(std::string(e->what()), img.path() + ": " + r.error);
 }
 
 TEST(SuperblockReader, MissingFileIsUnreadable)
 {
 	auto r = read_superblock("/nonexistent/dynsnap");
 	EXPECT_EQ(r.state, SuperblockState::kUnreadable);
-	EXPECT_NE(r.error.find("cannot open"), std::string::npos);
+	EXPECT_EQ(r.sys_errno, ENOENT);
+	EXPECT_EQ(r.error, "cannot open: No such file or directory");
+	auto e = superblock_error("/nonexistent/dynsnap", r);
+	ASSERT_TRUE(e);
+	EXPECT_EQ(e->code(), Exit::kNotFound);
+	EXPECT_STREQ(e->what(), "/nonexistent/dynsnap: cannot open: No such file or directory");
+}
+
+TEST(SuperblockReader, DirectoryCannotBeRead)
+{
+	char tmpl[] = "/tmp/dynsnap-sb-dir-XXXXXX";
+	ASSERT_NE(mkdtemp(tmpl), nullptr);
+	auto r = read_superblock(tmpl);
+	rmdir(tmpl);
+	EXPECT_EQ(r.state, SuperblockState::kUnreadable);
+	EXPECT_EQ(r.sys_errno, EISDIR);
+	auto e = superblock_error(tmpl, r);
+	ASSERT_TRUE(e);
+	EXPECT_EQ(e->code(), Exit::kFailed);
+	EXPECT_EQ(std::string(e->what()), std::string(tmpl) + ": cannot read: Is a directory");
+}
+
+TEST(SuperblockReader, NoPermissionFailsWithAHint)
+{
+	SuperblockReadResult r;
+	r.sys_errno = EACCES;
+	r.error = "cannot open: Permission denied";
+	auto e = superblock_error("/dev/sdx", r);
+	ASSERT_TRUE(e);
+	EXPECT_EQ(e->code(), Exit::kFailed);
+	EXPECT_STREQ(e->what(), "/dev/sdx: cannot open: Permission denied: run as root, "
+				"or check its permissions");
+}
+
+TEST(SuperblockReader, ValidIsNoError)
+{
+	TempImage img(golden());
+	EXPECT_FALSE(superblock_error(img.path(), read_superblock(img.path())));
 }
 
 } // namespace

@@ -22,8 +22,7 @@ TierDevice::TierDevice(const std::string &path) : path_(path)
 	if (fd_ < 0 && errno == EINVAL)	// e.g. tmpfs: no direct I/O
 		fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd_ < 0)
-		throw Error(Exit::kNotFound,
-			    "cannot open " + path + ": " + std::strerror(errno));
+		throw errno_error("open", path, errno);
 
 	struct stat st;
 	if (::fstat(fd_, &st)) {

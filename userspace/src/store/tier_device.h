@@ -20,7 +20,9 @@ namespace dynsnap::store {
 class TierDevice {
 public:
 	// Opens @path read-only. Throws dynsnap::Error with Exit::kNotFound when
-	// it cannot be opened, Exit::kFailed when its size cannot be learnt.
+	// it does not exist (or is neither a block device nor a regular file),
+	// Exit::kFailed when it cannot be opened otherwise or its size cannot be
+	// learnt.
 	explicit TierDevice(const std::string &path);
 	~TierDevice();
 	TierDevice(const TierDevice &) = delete;

@@ -31,4 +31,14 @@ private:
 	Exit code_;
 };
 
+// The status of an open or a read of a device or file that failed with
+// @err: kNotFound when there is no such device or file (ENOENT, ENOTDIR,
+// ENXIO, ENODEV), else kFailed (no permission, an I/O error, ...).
+Exit exit_for_errno(int err);
+
+// "cannot WHAT PATH: <strerror(err)>", with the status exit_for_errno(err):
+// errno_error("open", "/dev/sdx", ENOENT) says
+// "cannot open /dev/sdx: No such file or directory", kNotFound.
+Error errno_error(const std::string &what, const std::string &path, int err);
+
 } // namespace dynsnap
