@@ -123,6 +123,7 @@ struct dynsnap_replay_ctl {
  *    DSN_ERR_REPLAY_REGIONS), get the level from the next epoch on.
  * c->epoch and c->next_id are the store's after it. An unknown type is
  * DSN_ERR_CTL_TYPE, a payload that does not decode its decoding error.
+ * A record refused for the store is still decoded in *@c.
  */
 enum dynsnap_err dynsnap_replay_control(const struct dynsnap_record_header *h,
 					const u8 *payload, u32 epoch,
