@@ -189,10 +189,8 @@ bool Walker::read_segment(uint32_t seg, bool quiet)
 }
 
 /*
- * The kernel's skip_damaged(): the record at *@pos did not verify. If its
- * header still reads as the record expected and the next record follows
- * it, it is a damaged record, kept: true with *@h filled and *@pos past
- * it. Otherwise the log ends there (a torn last batch looks the same).
+ * The record at *@pos did not verify: true where the replay keeps it as
+ * damaged (dynsnap_replay_skip_damaged()), with *@why the reason.
  */
 bool Walker::skip_damaged(size_t *pos, uint64_t seq, dynsnap_record_header *h,
 			  std::string *why) const
