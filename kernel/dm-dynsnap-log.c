@@ -410,15 +410,9 @@ static const char *tier_name(struct dsn_log *log)
 }
 
 /*
- * The record at *@pos did not verify. If its header still reads as the
- * record expected and the log goes on after it, the record is damaged:
- * return 0 with *@h filled and *@pos past it, so that it is indexed and
- * reading it fails with EIO rather than the log ending there silently.
- * Return 1 where the log ends: a batch torn by a crash looks the same as
- * a damaged last record, and its writes were never issued. Records carry
- * no store identity yet, so stale records of an earlier store past the
- * end cannot be told from ours, and a header damaged beyond reading ends
- * the log too.
+ * The record at *@pos did not verify: return 0 where it is kept as damaged
+ * (*@h filled, *@pos past it), 1 where the log ends, by the rule of
+ * dynsnap_replay_skip_damaged().
  */
 static int skip_damaged(struct dsn_log *log, u32 seg, const u8 *data,
 			size_t len, size_t *pos, u64 seq,
