@@ -216,3 +216,48 @@ void dynsnap_checkpoint_snap(const u8 *buf, u32 index,
 	dynsnap_ctl_snap_create_decode(buf + dynsnap_checkpoint_snap_offset(index),
 				       DYNSNAP_CTL_SNAP_CREATE_SIZE, s);
 }
+
+u64 dynsnap_checkpoint_slot_sectors(const struct dynsnap_layout *layout)
+{
+	const u64 align = DYNSNAP_CKPT_ALIGN >> DYNSNAP_SECTOR_SHIFT;
+
+	return (layout->meta_sectors / DYNSNAP_CKPT_SLOTS) & ~(align - 1);
+}
+
+u64 dynsnap_checkpoint_slot_sector(const struct dynsnap_layout *layout,
+				   u32 slot)
+{
+	if (slot >= DYNSNAP_CKPT_SLOTS)
+		return 0;
+	return layout->meta_start + slot * dynsnap_checkpoint_slot_sectors(layout);
+}
+
+u64 dynsnap_checkpoint_read_size(const u8 *head,
+				 const struct dynsnap_layout *layout)
+{
+	u64 slot_bytes = dynsnap_checkpoint_slot_sectors(layout) << DYNSNAP_SECTOR_SHIFT;
+	u64 total = dsn_get_le32(head + CKPT_OFF(total_len));
+
+	total = (total + DYNSNAP_CKPT_ALIGN - 1) & ~(u64)(DYNSNAP_CKPT_ALIGN - 1);
+	if (total > DYNSNAP_CKPT_ALIGN && total <= slot_bytes)
+		return total;
+	return DYNSNAP_CKPT_ALIGN;
+}
+
+int dynsnap_checkpoint_newest(const struct dynsnap_checkpoint *slot0,
+			      const struct dynsnap_checkpoint *slot1)
+{
+	if (slot1 && (!slot0 || slot1->generation > slot0->generation))
+		return 1;
+	return slot0 ? 0 : -1;
+}
+
+enum dynsnap_err dynsnap_checkpoint_match(const struct dynsnap_checkpoint *c,
+					  u64 nr_regions, bool has_slow)
+{
+	if (c->nr_regions != nr_regions)
+		return DSN_ERR_CKPT_REGIONS;
+	if (!c->slow_head_sector != !has_slow)
+		return DSN_ERR_CKPT_SLOW;
+	return DSN_OK;
+}

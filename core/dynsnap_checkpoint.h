@@ -37,6 +37,15 @@ extern "C" {
 #define DYNSNAP_CKPT_HEADER_SIZE	128U
 #define DYNSNAP_CKPT_CSUM_XOR		0x4e7a2c93U
 
+/*
+ * The metadata area holds DYNSNAP_CKPT_SLOTS slots, written in turn; the
+ * valid one with the higher generation counts. A torn write spoils only
+ * the slot being written. Slots and checkpoints are read and written in
+ * whole DYNSNAP_CKPT_ALIGN blocks.
+ */
+#define DYNSNAP_CKPT_SLOTS		2U
+#define DYNSNAP_CKPT_ALIGN		4096U
+
 /* Level byte: the region follows the table's default level. */
 #define DYNSNAP_LEVEL_DEFAULT		0xffU
 
@@ -116,6 +125,44 @@ enum dynsnap_err dynsnap_checkpoint_decode(const u8 *buf, size_t len,
 /* Snapshot entry @index of a checkpoint that decoded with DSN_OK. */
 void dynsnap_checkpoint_snap(const u8 *buf, u32 index,
 			     struct dynsnap_ctl_snap_create *s);
+
+/*
+ * Sectors of one checkpoint slot of @layout: half the metadata area, in
+ * whole DYNSNAP_CKPT_ALIGN blocks.
+ */
+u64 dynsnap_checkpoint_slot_sectors(const struct dynsnap_layout *layout);
+
+/*
+ * First sector of slot @slot on the fast device; 0 (the superblock's
+ * sector, never a slot's) when @slot >= DYNSNAP_CKPT_SLOTS.
+ */
+u64 dynsnap_checkpoint_slot_sector(const struct dynsnap_layout *layout,
+				   u32 slot);
+
+/*
+ * Bytes to read of a slot whose first DYNSNAP_CKPT_ALIGN bytes are @head,
+ * to decode it: its total_len in whole blocks when that fits a slot of
+ * @layout, else the first block alone, which dynsnap_checkpoint_decode()
+ * then refuses with the reason.
+ */
+u64 dynsnap_checkpoint_read_size(const u8 *head,
+				 const struct dynsnap_layout *layout);
+
+/*
+ * The slot a replay starts from: the index of the one with the higher
+ * generation among the valid ones (@slot0, @slot1; NULL for a slot that
+ * is blank or did not decode), slot 0 on a tie; -1 when neither is valid.
+ */
+int dynsnap_checkpoint_newest(const struct dynsnap_checkpoint *slot0,
+			      const struct dynsnap_checkpoint *slot1);
+
+/*
+ * Does checkpoint @c belong to a store of @nr_regions regions, with a slow
+ * tier or not (@has_slow)? DSN_OK, DSN_ERR_CKPT_REGIONS or
+ * DSN_ERR_CKPT_SLOW.
+ */
+enum dynsnap_err dynsnap_checkpoint_match(const struct dynsnap_checkpoint *c,
+					  u64 nr_regions, bool has_slow);
 
 #ifdef __cplusplus
 }

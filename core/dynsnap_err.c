@@ -124,6 +124,32 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_STREAM_TRAILING] = "export stream has bytes after its trailer",
 	[DSN_ERR_STREAM_TARGET] =
 		"apply target size differs from the stream's volume length",
+	[DSN_ERR_LOG_SEGMENT] =
+		"sector names no segment of the tier's delta area",
+	[DSN_ERR_LOG_EMPTY] =
+		"no delta log starts in the first segment: the log is empty",
+	[DSN_ERR_LOG_HEAD] =
+		"segment is not the log head the checkpoint names",
+	[DSN_ERR_LOG_GAP] =
+		"delta log records are missing before the next segment",
+	[DSN_ERR_LOG_PASSED] =
+		"next segment goes on from a record the log already passed",
+	[DSN_ERR_REPLAY_CTL_TIER] =
+		"control record in the slow tier's log, where none belong",
+	[DSN_ERR_REPLAY_SNAP_EPOCH] =
+		"snapshot record does not open the epoch after the log's",
+	[DSN_ERR_REPLAY_SNAP_ID] =
+		"snapshot record reuses a snapshot id or has none to follow it",
+	[DSN_ERR_REPLAY_REGIONS] =
+		"granularity record names regions beyond the store",
+	[DSN_ERR_REPLAY_EPOCH] =
+		"delta record undoes a write of epoch zero or beyond the log's",
+	[DSN_ERR_CKPT_REGIONS] =
+		"checkpoint names another number of regions than the store has",
+	[DSN_ERR_CKPT_SLOW] =
+		"checkpoint and store disagree on whether there is a slow tier",
+	[DSN_ERR_LEVEL_NAME] =
+		"unknown granularity level: expected block, sub or bit",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)

@@ -100,3 +100,27 @@ enum dynsnap_err dynsnap_log_next(const u8 *buf, size_t len, size_t *pos,
 	*pos = at + dynsnap_record_size(h);
 	return DSN_OK;
 }
+
+u32 dynsnap_log_nr_segments(u64 area_sectors)
+{
+	u64 n = area_sectors / DYNSNAP_SEG_SECTORS;
+
+	return n > (u64)~0U ? ~0U : (u32)n;
+}
+
+enum dynsnap_err dynsnap_log_segment_of(u64 area_start, u32 nr_segments,
+					u64 sector, u32 *seg)
+{
+	u64 rel;
+
+	if (sector < area_start)
+		return DSN_ERR_LOG_SEGMENT;
+	rel = sector - area_start;
+	if (rel % DYNSNAP_SEG_SECTORS)
+		return DSN_ERR_LOG_SEGMENT;
+	rel /= DYNSNAP_SEG_SECTORS;
+	if (rel >= nr_segments)
+		return DSN_ERR_LOG_SEGMENT;
+	*seg = (u32)rel;
+	return DSN_OK;
+}

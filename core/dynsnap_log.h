@@ -36,6 +36,20 @@ extern "C" {
  * little, small enough that a mostly dead segment is cheap to copy out.
  */
 #define DYNSNAP_SEG_SECTORS		8192U
+#define DYNSNAP_SEG_BYTES		((u64)DYNSNAP_SEG_SECTORS << DYNSNAP_SECTOR_SHIFT)
+
+/*
+ * The largest batch the writer issues: room for a segment header and the
+ * largest record at least; more lets one device write carry the records of
+ * many concurrent writers. The writer issues a batch only once the one
+ * before is durable, so a record further than this past a point of the log
+ * was written by a later batch: whatever lies at that point was
+ * acknowledged, not torn.
+ */
+#define DYNSNAP_LOG_BATCH_BYTES		(DYNSNAP_SEG_HEADER_SIZE + \
+					 DYNSNAP_REC_HEADER_SIZE + \
+					 DYNSNAP_REC_MAX_STORED + \
+					 2 * DYNSNAP_SECTOR_SIZE)
 
 /* On-disk segment header; the rest of its 4 KiB block is zero. */
 struct dynsnap_disk_segment_header {
@@ -58,6 +72,27 @@ struct dynsnap_segment_header {
 	u8 uuid[DYNSNAP_UUID_SIZE];
 	u64 next_segment;
 };
+
+/*
+ * Whole segments in a delta area of @area_sectors sectors, at most
+ * 2^32 - 1 (segments are numbered with a u32). A log needs two: the open
+ * segment and the successor it names.
+ */
+u32 dynsnap_log_nr_segments(u64 area_sectors);
+
+/* First sector of segment @seg of the delta area starting at @area_start. */
+static inline u64 dynsnap_log_segment_sector(u64 area_start, u32 seg)
+{
+	return area_start + (u64)seg * DYNSNAP_SEG_SECTORS;
+}
+
+/*
+ * The segment that starts at @sector, in a delta area of @nr_segments
+ * segments from @area_start: DSN_OK with *@seg set, or DSN_ERR_LOG_SEGMENT
+ * when @sector lies before or past the area or inside a segment.
+ */
+enum dynsnap_err dynsnap_log_segment_of(u64 area_start, u32 nr_segments,
+					u64 sector, u32 *seg);
 
 /* Encode @h into @buf (DYNSNAP_SEG_HEADER_SIZE bytes, fully written). */
 void dynsnap_segment_encode(const struct dynsnap_segment_header *h, u8 *buf);

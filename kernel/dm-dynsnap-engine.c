@@ -22,6 +22,8 @@
 #include "../core/dynsnap_checkpoint.h"
 #include "../core/dynsnap_control.h"
 #include "../core/dynsnap_gc.h"
+#include "../core/dynsnap_names.h"
+#include "../core/dynsnap_replay.h"
 #include "../core/dynsnap_view.h"
 #include "../core/dynsnap_undo.h"
 #include "dm-dynsnap-engine.h"
@@ -739,12 +741,12 @@ out:
  */
 static u64 ckpt_slot_sectors(const struct dynsnap_layout *layout)
 {
-	return round_down(layout->meta_sectors / 2, 8);
+	return dynsnap_checkpoint_slot_sectors(layout);
 }
 
 u64 dsn_checkpoint_slot_sector(const struct dynsnap_layout *layout, u32 slot)
 {
-	return layout->meta_start + slot * ckpt_slot_sectors(layout);
+	return dynsnap_checkpoint_slot_sector(layout, slot);
 }
 
 static u64 ckpt_slot_bytes(struct dsn_engine *e)
@@ -920,9 +922,8 @@ static int read_checkpoint(struct dsn_engine *e, u32 slot, u8 **bufp,
 		kvfree(buf);
 		return 1;
 	}
-	total = le32_to_cpu(((const struct dynsnap_disk_checkpoint_header *)buf)->total_len);
-	total = round_up(total, 4096);
-	if (total > 4096 && total <= ckpt_slot_bytes(e)) {
+	total = dynsnap_checkpoint_read_size(buf, &e->layout);
+	if (total > 4096) {
 		kvfree(buf);
 		buf = kvmalloc(total, GFP_KERNEL);
 		if (!buf)
@@ -930,8 +931,6 @@ static int read_checkpoint(struct dsn_engine *e, u32 slot, u8 **bufp,
 		r = dsn_io_sync(&e->bios, e->fast.bdev, REQ_OP_READ, offset, buf, total);
 		if (r)
 			goto bad;
-	} else if (total > 4096) {
-		total = 4096;	/* decoding tells what is wrong */
 	}
 	err = dynsnap_checkpoint_decode(buf, total, e->uuid, c);
 	if (err) {
@@ -972,10 +971,9 @@ static int load_checkpoint(struct dsn_engine *e, struct dynsnap_checkpoint *c,
 				 "cannot read checkpoint";
 			return r[i];
 		}
-		if (!r[i] && (best < 0 ||
-			      slot_c[i].generation > slot_c[best].generation))
-			best = i;
 	}
+	best = dynsnap_checkpoint_newest(r[0] ? NULL : &slot_c[0],
+					 r[1] ? NULL : &slot_c[1]);
 	if (best < 0) {
 		kvfree(buf[0]);
 		kvfree(buf[1]);
@@ -987,8 +985,7 @@ static int load_checkpoint(struct dsn_engine *e, struct dynsnap_checkpoint *c,
 	}
 
 	*c = slot_c[best];
-	if (c->nr_regions != e->nr_regions ||
-	    !c->slow_head_sector != !e->has_slow) {
+	if (dynsnap_checkpoint_match(c, e->nr_regions, e->has_slow)) {
 		r[0] = -EUCLEAN;
 		*error = "checkpoint does not match the store";
 		goto out;
@@ -1866,15 +1863,9 @@ out:
 
 static const char *level_name(u8 level, u8 dflt)
 {
-	static const char *const names[] = {
-		[DYNSNAP_LEVEL_BLOCK] = "block",
-		[DYNSNAP_LEVEL_SUB] = "sub",
-		[DYNSNAP_LEVEL_BIT] = "bit",
-	};
-
 	if (level == LEVEL_DEFAULT)
 		level = dflt;
-	return level < ARRAY_SIZE(names) ? names[level] : "?";
+	return dynsnap_level_name(level) ?: "?";
 }
 
 int dsn_region_map(struct dsn_engine *e, u32 first_region, char *result,
@@ -2386,32 +2377,28 @@ static int replay_control(struct dsn_engine *e,
 			  const struct dynsnap_record_header *h,
 			  const u8 *payload)
 {
-	struct dynsnap_ctl_snap_create c;
-	struct dynsnap_ctl_snap_delete d;
-	struct dynsnap_ctl_granularity g;
+	struct dynsnap_replay_ctl c;
 	struct dsn_snap *snap;
 
-	switch (h->level) {
+	if (dynsnap_replay_control(h, payload, e->epoch, e->next_id,
+				   e->nr_regions, &c))
+		return -EUCLEAN;
+	switch (c.type) {
 	case DYNSNAP_CTL_SNAP_CREATE:
-		if (dynsnap_ctl_snap_create_decode(payload, h->stored_length, &c) ||
-		    c.epoch != (u64)e->epoch + 1 || c.id < e->next_id)
-			return -EUCLEAN;
 		snap = kzalloc(sizeof(*snap), GFP_KERNEL);
 		if (!snap)
 			return -ENOMEM;
-		snap->id = c.id;
-		snap->epoch = c.epoch;
-		snap->ctime_ns = c.ctime_ns;
-		strscpy(snap->name, c.name, sizeof(snap->name));
+		snap->id = c.create.id;
+		snap->epoch = c.create.epoch;
+		snap->ctime_ns = c.create.ctime_ns;
+		strscpy(snap->name, c.create.name, sizeof(snap->name));
 		add_snap(e, snap);
 		e->epoch = c.epoch;
-		e->next_id = c.id + 1;
+		e->next_id = c.next_id;
 		memcpy(e->cur_level, e->next_level, e->nr_regions);
 		return 0;
 	case DYNSNAP_CTL_SNAP_DELETE:
-		if (dynsnap_ctl_snap_delete_decode(payload, h->stored_length, &d))
-			return -EUCLEAN;
-		snap = find_snap(e, d.id);
+		snap = find_snap(e, c.del.id);
 		if (snap) {
 			list_del(&snap->node);
 			e->nr_snaps--;
@@ -2419,11 +2406,8 @@ static int replay_control(struct dsn_engine *e,
 		}
 		return 0;
 	case DYNSNAP_CTL_GRANULARITY:
-		if (dynsnap_ctl_granularity_decode(payload, h->stored_length, &g) ||
-		    g.first_region >= e->nr_regions ||
-		    g.count > e->nr_regions - g.first_region)
-			return -EUCLEAN;
-		memset(e->next_level + g.first_region, g.level, g.count);
+		memset(e->next_level + c.gran.first_region, c.gran.level,
+		       c.gran.count);
 		return 0;
 	}
 	return -EUCLEAN;
@@ -2434,45 +2418,30 @@ static int replay_record(void *context, struct dsn_log *log,
 			 const u8 *payload, u64 pos)
 {
 	struct dsn_engine *e = context;
-	struct dynsnap_ctl_snap_create sc;
 	struct dsn_delta d;
 	u64 block, mask = 0;
+	bool covered;
 	u32 epoch;
 	int r;
 
 	if (dynsnap_record_is_control(h)) {
-		if (log->tier != DYNSNAP_TIER_FAST)
+		if (dynsnap_replay_control_seen(h, payload, log->tier,
+						e->control_seq,
+						&e->replay_epoch, &covered))
 			return -EUCLEAN;
-		if (h->level == DYNSNAP_CTL_SNAP_CREATE &&
-		    dynsnap_ctl_snap_create_decode(payload, h->stored_length, &sc))
-			return -EUCLEAN;
-		if (h->level == DYNSNAP_CTL_SNAP_CREATE)
-			e->replay_epoch = sc.epoch;
 		/* Already in the checkpoint the replay started from. */
-		if (h->sequence < e->control_seq)
+		if (covered)
 			return 1;
 		r = replay_control(e, h, payload);
 		if (!r)
 			add_ctl_ref(e, pos, h->sequence, dynsnap_record_size(h));
 		return r;
 	}
-	if (dynsnap_record_check_geometry(h, &e->geo, e->volume_sectors))
+	/* A damaged record's epoch cannot be trusted: the core's rule. */
+	if (dynsnap_replay_delta(h, log->tier, !payload, &e->geo,
+				 e->volume_sectors, e->epoch,
+				 &e->replay_epoch, &epoch))
 		return -EUCLEAN;
-	/*
-	 * A damaged record's epoch cannot be trusted. The fast log is in
-	 * epoch order, so there it is the epoch of the records around it;
-	 * before any record of the replay tells, the newest (a checkpoint's),
-	 * and on the slow tier the newest one too: a view that may need the
-	 * record applies it and fails with EIO, never returns wrong data.
-	 */
-	epoch = h->epoch;
-	if (!payload)
-		epoch = log->tier == DYNSNAP_TIER_SLOW ? U32_MAX :
-			e->replay_epoch ?: e->epoch;
-	else if (h->epoch > e->epoch || !h->epoch)
-		return -EUCLEAN;
-	else if (log->tier == DYNSNAP_TIER_FAST)
-		e->replay_epoch = h->epoch;
 
 	block = h->location >> e->block_shift;
 	d.pos = pos;

@@ -11,17 +11,14 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "../core/dynsnap_replay.h"
 #include "dm-dynsnap-log.h"
 
 #define DM_MSG_PREFIX "dynsnap"
 
-#define SEG_BYTES	((u64)DYNSNAP_SEG_SECTORS << SECTOR_SHIFT)
-/*
- * A batch holds at least a segment header and the largest record; more
- * lets one device write carry the records of many concurrent writers.
- */
-#define BATCH_BYTES	(DYNSNAP_SEG_HEADER_SIZE + DYNSNAP_REC_HEADER_SIZE + \
-			 DYNSNAP_REC_MAX_STORED + 2 * SECTOR_SIZE)
+#define SEG_BYTES	DYNSNAP_SEG_BYTES
+/* At least a segment header and the largest record (core/dynsnap_log.h). */
+#define BATCH_BYTES	DYNSNAP_LOG_BATCH_BYTES
 
 int dsn_io_sync(struct bio_set *bs, struct block_device *bdev, blk_opf_t opf,
 		u64 offset, void *buf, size_t len)
@@ -65,7 +62,7 @@ int dsn_io_sync(struct bio_set *bs, struct block_device *bdev, blk_opf_t opf,
 
 static u64 seg_offset(struct dsn_log *log, u32 seg)
 {
-	return (log->area_start + (u64)seg * DYNSNAP_SEG_SECTORS) << SECTOR_SHIFT;
+	return dynsnap_log_segment_sector(log->area_start, seg) << SECTOR_SHIFT;
 }
 
 static u32 seg_of(struct dsn_log *log, u64 pos)
@@ -84,7 +81,7 @@ int dsn_log_init(struct dsn_log *log, struct block_device *bdev,
 	log->tier = tier;
 	log->uuid = uuid;
 	log->area_start = area_start;
-	log->nr_segments = div_u64(area_sectors, DYNSNAP_SEG_SECTORS);
+	log->nr_segments = dynsnap_log_nr_segments(area_sectors);
 	mutex_init(&log->lock);
 	init_waitqueue_head(&log->wait);
 	/* The open segment and the successor it names. */
@@ -393,24 +390,17 @@ static int read_segment_header(struct dsn_log *log, u32 seg, u8 *buf,
 
 	if (r)
 		return r;
-	if (dynsnap_segment_decode(buf, DYNSNAP_SEG_HEADER_SIZE, log->uuid, sh) ||
-	    sh->tier != log->tier)
+	if (dynsnap_replay_segment(buf, DYNSNAP_SEG_HEADER_SIZE, log->uuid,
+				   log->tier, sh))
 		return -ENODATA;
 	return 0;
 }
 
 static int seg_from_sector(struct dsn_log *log, u64 sector, u32 *seg)
 {
-	u64 rel;
-
-	if (sector < log->area_start)
+	if (dynsnap_log_segment_of(log->area_start, log->nr_segments, sector,
+				   seg))
 		return -EINVAL;
-	rel = sector - log->area_start;
-	if (do_div(rel, DYNSNAP_SEG_SECTORS))
-		return -EINVAL;
-	if (rel >= log->nr_segments)
-		return -EINVAL;
-	*seg = rel;
 	return 0;
 }
 
@@ -420,50 +410,27 @@ static const char *tier_name(struct dsn_log *log)
 }
 
 /*
- * The record at *@pos did not verify. If its header still reads as the
- * record expected and the log goes on after it, the record is damaged:
- * return 0 with *@h filled and *@pos past it, so that it is indexed and
- * reading it fails with EIO rather than the log ending there silently.
- * Return 1 where the log ends: a batch torn by a crash looks the same as
- * a damaged last record, and its writes were never issued. Records carry
- * no store identity yet, so stale records of an earlier store past the
- * end cannot be told from ours, and a header damaged beyond reading ends
- * the log too.
+ * The record at *@pos did not verify: return 0 where it is kept as damaged
+ * (*@h filled, *@pos past it), 1 where the log ends, by the rule of
+ * dynsnap_replay_skip_damaged().
  */
 static int skip_damaged(struct dsn_log *log, u32 seg, const u8 *data,
 			size_t len, size_t *pos, u64 seq,
 			struct dynsnap_record_header *h)
 {
-	struct dynsnap_record_header next;
-	size_t at = *pos, end, np;
-	const u8 *payload;
-
-	/* Zero padding may end a batch; the next one starts on a sector. */
-	if (at >= len ||
-	    dynsnap_is_zeroed(data + at, min(len, dynsnap_log_padded(at)) - at))
-		at = dynsnap_log_padded(at);
-
-	if (at + DYNSNAP_REC_HEADER_SIZE <= len &&
-	    !dynsnap_record_decode_header(data + at, len - at, h) &&
-	    h->sequence == seq && !dynsnap_record_is_control(h)) {
-		end = at + dynsnap_record_size(h);
-		np = end;
-		if (end <= len &&
-		    !dynsnap_log_next(data, len, &np, seq + 1, &next, &payload)) {
-			DMERR("%s tier: delta record %llu at segment %u offset %zu is damaged",
-			      tier_name(log), seq, seg, at);
-			*pos = end;
-			return 0;
-		}
-	}
-	return 1;
+	if (dynsnap_replay_skip_damaged(data, len, pos, seq, h))
+		return 1;
+	DMERR("%s tier: delta record %llu at segment %u offset %zu is damaged",
+	      tier_name(log), seq, seg, *pos - dynsnap_record_size(h));
+	return 0;
 }
 
 int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 		   u64 head_seq, dsn_replay_fn fn, void *context)
 {
-	struct dynsnap_segment_header sh;
+	struct dynsnap_segment_header sh, nh;
 	struct dynsnap_record_header h;
+	enum dynsnap_err err;
 	const u8 *payload;
 	u32 seg = 0, next;
 	size_t pos;
@@ -477,14 +444,15 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 			return -EUCLEAN;
 		}
 		r = read_segment_header(log, seg, buf, &sh);
-		if (r == -ENODATA || (!r && sh.segment_seq != head_seq)) {
+		if (r == -ENODATA ||
+		    (!r && dynsnap_replay_head(&sh, head_seq))) {
 			DMERR("%s tier: segment %u is not the log's head %llu the checkpoint names",
 			      tier_name(log), seg, head_seq);
 			return -EUCLEAN;
 		}
 	} else {
 		r = read_segment_header(log, 0, buf, &sh);
-		if (r == -ENODATA || (!r && sh.segment_seq != 1)) {
+		if (r == -ENODATA || (!r && dynsnap_replay_head(&sh, 0))) {
 			start_empty(log);
 			return 0;
 		}
@@ -540,20 +508,19 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 			    round_up(pos, SECTOR_SIZE);
 
 		/* Did the log go on in the successor? */
-		r = read_segment_header(log, next, buf, &sh);
-		if (!r && sh.segment_seq == log->seg_seq + 1 &&
-		    sh.first_record_seq > seq) {
+		r = read_segment_header(log, next, buf, &nh);
+		if (r && r != -ENODATA)
+			return r;
+		err = dynsnap_replay_successor(&sh, r ? NULL : &nh, seq);
+		if (err == DSN_ERR_LOG_GAP) {
 			DMERR("%s tier: delta log records %llu to %llu are missing",
-			      tier_name(log), seq, sh.first_record_seq - 1);
+			      tier_name(log), seq, nh.first_record_seq - 1);
 			return -EUCLEAN;
 		}
-		if (r == -ENODATA ||
-		    (!r && (sh.segment_seq != log->seg_seq + 1 ||
-			    sh.first_record_seq != seq)))
+		if (err)
 			break;
-		if (r)
-			return r;
 		seg = next;
+		sh = nh;
 	}
 
 	log->next_seq = seq;

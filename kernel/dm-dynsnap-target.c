@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 
 #include "../core/dynsnap_control.h"
+#include "../core/dynsnap_names.h"
 #include "compat.h"
 #include "dm-dynsnap-engine.h"
 #include "dm-dynsnap-metadata.h"
@@ -115,12 +116,6 @@ static int parse_block_sectors(struct dm_target *ti, const char *arg,
 	return 0;
 }
 
-static const char *const level_names[] = {
-	[DYNSNAP_LEVEL_BLOCK] = "block",
-	[DYNSNAP_LEVEL_SUB] = "sub",
-	[DYNSNAP_LEVEL_BIT] = "bit",
-};
-
 static const char *const on_full_names[] = {
 	[DSN_ON_FULL_ERROR] = "error",
 	[DSN_ON_FULL_DROP_OLDEST] = "drop_oldest",
@@ -194,8 +189,8 @@ static int parse_features(struct dm_arg_set *as, struct dynsnap_c *dc)
 					&ti->error);
 			dc->region_given = true;
 		} else if (!strcasecmp(name, "granularity")) {
-			r = parse_name(dm_shift_arg(as), level_names,
-				       ARRAY_SIZE(level_names));
+			r = parse_name(dm_shift_arg(as), dynsnap_level_names,
+				       DYNSNAP_LEVEL__COUNT);
 			if (r < 0)
 				ti->error = "granularity must be block, sub or bit";
 			else
@@ -528,7 +523,7 @@ static void dynsnap_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" region_sectors %u",
 			       dc->geometry.region_sectors);
 		if (dc->level_given)
-			DMEMIT(" granularity %s", level_names[dc->level]);
+			DMEMIT(" granularity %s", dynsnap_level_name(dc->level));
 		if (dc->on_full_given)
 			DMEMIT(" on_full %s", on_full_names[dc->on_full]);
 		break;
@@ -642,7 +637,8 @@ static int dynsnap_message(struct dm_target *ti, unsigned int argc,
 		if ((argc != 3 && argc != 4) || parse_u32(argv[2], &first) ||
 		    (argc == 4 && parse_u32(argv[3], &count)))
 			goto usage;
-		r = parse_name(argv[1], level_names, ARRAY_SIZE(level_names));
+		r = parse_name(argv[1], dynsnap_level_names,
+			       DYNSNAP_LEVEL__COUNT);
 		if (r < 0)
 			goto usage;
 		r = dsn_set_granularity(dc->engine, r, first, count);

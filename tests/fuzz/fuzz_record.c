@@ -11,13 +11,18 @@
  *    the same 4 KiB and names a usable next segment;
  *  - a valid XOR delta, applied to zeroes and re-encoded, gives back exactly
  *    the same bytes (only canonical encodings are valid);
- *  - replaying the input as a delta log moves forward, stays inside the
- *    buffer and yields strictly consecutive sequence numbers.
+ *  - replaying the input as a delta log, damaged records kept as
+ *    activation keeps them, moves forward, stays inside the buffer and
+ *    yields strictly consecutive sequence numbers;
+ *  - the replay's decision on each record it yields keeps the store's
+ *    epoch and snapshot ids moving forward, and a damaged record's epoch
+ *    is never past the store's or the newest.
  */
 #include <stdlib.h>
 
 #include "dynsnap_control.h"
 #include "dynsnap_log.h"
+#include "dynsnap_replay.h"
 #include "dynsnap_record.h"
 #include "dynsnap_xor.h"
 
@@ -163,6 +168,49 @@ static void check_segment_resealed(const u8 *data, size_t size)
 	check_segment(segment, sizeof(segment));
 }
 
+/* What a replay keeps of the store, as the engine does. */
+struct replay_state {
+	u32 epoch, replay_epoch;
+	u64 next_id;
+};
+
+static const struct dynsnap_geometry fuzz_geo = { 16, 8, 8192 };
+
+/* False where activation refuses the log: the replay stops. */
+static bool check_replay_decision(struct replay_state *st,
+				  const struct dynsnap_record_header *h,
+				  const u8 *payload, u32 tier)
+{
+	struct dynsnap_replay_ctl c;
+	bool covered;
+	u32 epoch;
+
+	if (dynsnap_record_is_control(h)) {
+		if (dynsnap_replay_control_seen(h, payload, tier, 0,
+						&st->replay_epoch, &covered))
+			return false;
+		if (covered || tier != DYNSNAP_TIER_FAST)
+			abort();
+		if (dynsnap_replay_control(h, payload, st->epoch, st->next_id,
+					   64, &c))
+			return false;
+		if (c.epoch < st->epoch || c.next_id < st->next_id ||
+		    (c.type == DYNSNAP_CTL_SNAP_CREATE && c.epoch != st->epoch + 1) ||
+		    (c.type == DYNSNAP_CTL_GRANULARITY &&
+		     (u64)c.gran.first_region + c.gran.count > 64))
+			abort();
+		st->epoch = c.epoch;
+		st->next_id = c.next_id;
+		return true;
+	}
+	if (dynsnap_replay_delta(h, tier, !payload, &fuzz_geo, 1ULL << 40,
+				 st->epoch, &st->replay_epoch, &epoch))
+		return false;
+	if (!epoch || (tier == DYNSNAP_TIER_FAST && epoch > st->epoch))
+		abort();
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct dynsnap_record_header h;
@@ -183,13 +231,24 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size >= DYNSNAP_REC_HEADER_SIZE) {
 		size_t pos = 0, before;
 		u64 seq = dsn_get_le64(data + 16);
+		struct replay_state st = { .epoch = 1, .next_id = 1 };
 
 		for (;;) {
 			before = pos;
-			if (dynsnap_log_next(data, size, &pos, seq, &h, &payload))
-				break;
+			if (dynsnap_log_next(data, size, &pos, seq, &h, &payload)) {
+				if (pos != before)
+					abort();
+				if (dynsnap_replay_skip_damaged(data, size, &pos, seq, &h))
+					break;
+				if (dynsnap_record_is_control(&h))
+					abort();
+				payload = NULL;
+			}
 			if (pos <= before || pos > size || h.sequence != seq)
 				abort();
+			if (!check_replay_decision(&st, &h, payload, (seq & 1) ?
+						   DYNSNAP_TIER_FAST : DYNSNAP_TIER_SLOW))
+				break;
 			seq++;
 		}
 	}

@@ -577,3 +577,86 @@ TEST(Checkpoint, EveryErrorHasItsOwnMessage)
 }
 
 } // namespace
+
+namespace {
+
+dynsnap_layout meta(uint64_t start, uint64_t sectors)
+{
+	dynsnap_layout l{};
+	l.meta_start = start;
+	l.meta_sectors = sectors;
+	return l;
+}
+
+TEST(CheckpointSlots, HalfTheMetadataAreaInWholeBlocks)
+{
+	dynsnap_layout l = meta(8, 16384);
+	EXPECT_EQ(dynsnap_checkpoint_slot_sectors(&l), 8192u);
+	EXPECT_EQ(dynsnap_checkpoint_slot_sector(&l, 0), 8u);
+	EXPECT_EQ(dynsnap_checkpoint_slot_sector(&l, 1), 8u + 8192);
+	l = meta(8, 16384 + 31);	// 8207.5 sectors a slot, rounded down to 8200
+	EXPECT_EQ(dynsnap_checkpoint_slot_sectors(&l), 8200u);
+	EXPECT_EQ(dynsnap_checkpoint_slot_sector(&l, 1), 8u + 8200);
+	l = meta(8, 15);
+	EXPECT_EQ(dynsnap_checkpoint_slot_sectors(&l), 0u);
+}
+
+TEST(CheckpointSlots, NoSlotPastTheLast)
+{
+	dynsnap_layout l = meta(8, 16384);
+	EXPECT_EQ(dynsnap_checkpoint_slot_sector(&l, DYNSNAP_CKPT_SLOTS), 0u);
+	EXPECT_EQ(dynsnap_checkpoint_slot_sector(&l, ~0u), 0u);
+}
+
+Bytes head_with_total(uint32_t total)
+{
+	Bytes b(DYNSNAP_CKPT_ALIGN, 0);
+	dsn_put_le32(&b[offsetof(dynsnap_disk_checkpoint_header, total_len)], total);
+	return b;
+}
+
+TEST(CheckpointSlots, ReadSizeIsTheCheckpointInWholeBlocksWhenItFits)
+{
+	dynsnap_layout l = meta(8, 64);	// 32 sectors, 16 KiB a slot
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(0).data(), &l), 4096u);
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(200).data(), &l), 4096u);
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(4096).data(), &l), 4096u);
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(4097).data(), &l), 8192u);
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(16384).data(), &l), 16384u);
+	// Larger than a slot: the first block alone, which decoding refuses.
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(16385).data(), &l), 4096u);
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(~0u).data(), &l), 4096u);
+	// Rounding up never wraps, however large the slots are.
+	dynsnap_layout big = meta(8, 1ull << 40);
+	EXPECT_EQ(dynsnap_checkpoint_read_size(head_with_total(~0u).data(), &big), 1ull << 32);
+}
+
+TEST(CheckpointSlots, TheNewestValidSlotCounts)
+{
+	dynsnap_checkpoint a{}, b{};
+	a.generation = 5;
+	b.generation = 6;
+	EXPECT_EQ(dynsnap_checkpoint_newest(&a, &b), 1);
+	EXPECT_EQ(dynsnap_checkpoint_newest(&b, &a), 0);
+	EXPECT_EQ(dynsnap_checkpoint_newest(&a, nullptr), 0);
+	EXPECT_EQ(dynsnap_checkpoint_newest(nullptr, &a), 1);
+	EXPECT_EQ(dynsnap_checkpoint_newest(nullptr, nullptr), -1);
+	b.generation = 5;
+	EXPECT_EQ(dynsnap_checkpoint_newest(&a, &b), 0);
+}
+
+TEST(CheckpointSlots, ACheckpointMustMatchItsStore)
+{
+	dynsnap_checkpoint c{};
+	c.nr_regions = 12;
+	EXPECT_EQ(dynsnap_checkpoint_match(&c, 12, false), DSN_OK);
+	EXPECT_EQ(dynsnap_checkpoint_match(&c, 13, false), DSN_ERR_CKPT_REGIONS);
+	EXPECT_EQ(dynsnap_checkpoint_match(&c, 12ull | 1ull << 32, false), DSN_ERR_CKPT_REGIONS);
+	EXPECT_EQ(dynsnap_checkpoint_match(&c, 12, true), DSN_ERR_CKPT_SLOW);
+	c.slow_head_sector = 4096;
+	c.slow_head_seq = 1;
+	EXPECT_EQ(dynsnap_checkpoint_match(&c, 12, true), DSN_OK);
+	EXPECT_EQ(dynsnap_checkpoint_match(&c, 12, false), DSN_ERR_CKPT_SLOW);
+}
+
+} // namespace

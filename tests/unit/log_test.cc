@@ -261,3 +261,45 @@ TEST(Log, EmptyAndShortBuffers)
 }
 
 } // namespace
+
+namespace {
+
+TEST(LogArea, SegmentsOfADeltaArea)
+{
+	EXPECT_EQ(dynsnap_log_nr_segments(0), 0u);
+	EXPECT_EQ(dynsnap_log_nr_segments(DYNSNAP_SEG_SECTORS - 1), 0u);
+	EXPECT_EQ(dynsnap_log_nr_segments(2 * DYNSNAP_SEG_SECTORS + 7), 2u);
+	// Segment numbers are u32: a larger area is used up to the last one.
+	EXPECT_EQ(dynsnap_log_nr_segments(~0ull), ~0u);
+	EXPECT_EQ(dynsnap_log_segment_sector(24, 0), 24u);
+	EXPECT_EQ(dynsnap_log_segment_sector(24, 3), 24u + 3 * DYNSNAP_SEG_SECTORS);
+	EXPECT_EQ(dynsnap_log_segment_sector(0, ~0u), uint64_t(~0u) * DYNSNAP_SEG_SECTORS);
+	EXPECT_EQ(DYNSNAP_SEG_BYTES, 4u << 20);
+}
+
+TEST(LogArea, OnlySegmentStartsInsideTheAreaNameASegment)
+{
+	const uint64_t start = 1000;
+	uint32_t seg = 77;
+	EXPECT_EQ(dynsnap_log_segment_of(start, 4, start, &seg), DSN_OK);
+	EXPECT_EQ(seg, 0u);
+	EXPECT_EQ(dynsnap_log_segment_of(start, 4, start + 3 * DYNSNAP_SEG_SECTORS, &seg), DSN_OK);
+	EXPECT_EQ(seg, 3u);
+	seg = 77;
+	const uint64_t bads[] = {0, start - 1, start + 8, start + 4 * DYNSNAP_SEG_SECTORS,
+				 start + DYNSNAP_SEG_SECTORS - 1, ~0ull,
+				 start + (uint64_t(1) << 45) * DYNSNAP_SEG_SECTORS};
+	for (uint64_t bad : bads)
+		EXPECT_EQ(dynsnap_log_segment_of(start, 4, bad, &seg), DSN_ERR_LOG_SEGMENT) << bad;
+	EXPECT_EQ(dynsnap_log_segment_of(start, 0, start, &seg), DSN_ERR_LOG_SEGMENT);
+	EXPECT_EQ(seg, 77u);
+}
+
+TEST(LogArea, ABatchHoldsASegmentHeaderAndTheLargestRecord)
+{
+	EXPECT_GE(DYNSNAP_LOG_BATCH_BYTES,
+		  DYNSNAP_SEG_HEADER_SIZE + DYNSNAP_REC_HEADER_SIZE + DYNSNAP_REC_MAX_STORED);
+	EXPECT_LT(DYNSNAP_LOG_BATCH_BYTES, DYNSNAP_SEG_BYTES);
+}
+
+} // namespace

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctl/map_render.h"
+#include "dynsnap_names.h"
 #include "ctl/retention.h"
 #include "ui/format.h"
 #include "ui/progress.h"
@@ -353,7 +354,8 @@ void Commands::add_volume_commands(CLI::App &app)
 		      "sub-block size (default: the target's, 4K for most block sizes)");
 	c->add_option("--region-size", region_size_, "region size (default 4M)");
 	c->add_option("--granularity", granularity_, "block, sub or bit (default sub)")
-		->check(CLI::IsMember({"block", "sub", "bit"}));
+		->check(CLI::IsMember(std::vector<std::string>(
+			dynsnap_level_names, dynsnap_level_names + DYNSNAP_LEVEL__COUNT)));
 	c->add_option("--on-full", on_full_, "error or drop_oldest (default error)")
 		->check(CLI::IsMember({"error", "drop_oldest"}));
 	c->add_option("--keep", keep_, "retention rule for `schedule`, EVERY:FOR such as 1m:1h");
@@ -695,7 +697,9 @@ int Commands::status()
 		  {"delta_bytes", s.delta_bytes},
 		  {"checksum_errors", s.checksum_errors},
 		  {"generation", s.generation},
-		  {"regions", {{"block", s.regions[0]}, {"sub", s.regions[1]}, {"bit", s.regions[2]}}},
+		  {"regions", {{dynsnap_level_names[DYNSNAP_LEVEL_BLOCK], s.regions[0]},
+			       {dynsnap_level_names[DYNSNAP_LEVEL_SUB], s.regions[1]},
+			       {dynsnap_level_names[DYNSNAP_LEVEL_BIT], s.regions[2]}}},
 		  {"space", s.space},
 		  {"space_events", s.space_events}};
 	json feats = json::object();

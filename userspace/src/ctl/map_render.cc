@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dynsnap_names.h"
 #include "ui/format.h"
 
 namespace dynsnap::ctl {
@@ -23,9 +24,18 @@ namespace {
 constexpr const char *kHeatGlyphs = " .:-=+*#%@";
 constexpr int kMaxRows = 64;
 
+// The level a name of the kernel's status names; DYNSNAP_LEVEL__COUNT for none.
+uint32_t level_of(const std::string &name)
+{
+	uint32_t level = DYNSNAP_LEVEL__COUNT;
+	dynsnap_level_parse(name.data(), name.size(), &level);
+	return level;
+}
+
 char level_letter(const std::string &level)
 {
-	return level == "block" ? 'B' : level == "sub" ? 'S' : level == "bit" ? 'X' : '?';
+	static const char letters[DYNSNAP_LEVEL__COUNT + 1] = {'B', 'S', 'X', '?'};
+	return letters[level_of(level)];
 }
 
 const char *level_color(char letter)
@@ -144,9 +154,9 @@ void render_map(const RegionMap &m, std::ostream &out, int columns, bool color)
 		per_cell *= 2;
 	auto cs = cells(m, per_cell, hottest);
 	uint64_t cell_bytes = per_cell * m.region_sectors * kSectorSize;
-	size_t counts[3] = {};
+	size_t counts[DYNSNAP_LEVEL__COUNT] = {};
 	for (const RegionInfo &r : m.regions)
-		counts[r.level == "block" ? 0 : r.level == "sub" ? 1 : 2]++;
+		counts[std::min<uint32_t>(level_of(r.level), DYNSNAP_LEVEL_BIT)]++;
 	out << m.volume << ": " << m.regions.size() << " regions of "
 	    << ui::format_bytes(m.region_sectors * kSectorSize) << " (" << counts[0] << " block, "
 	    << counts[1] << " sub, " << counts[2] << " bit)";
@@ -190,7 +200,10 @@ void write_svg(const RegionMap &m, const std::string &path)
 	  << "<text x=\"10\" y=\"20\" font-size=\"14\">" << xml_escape(m.volume) << ": "
 	  << m.regions.size() << " regions of " << ui::format_bytes(m.region_sectors * kSectorSize)
 	  << "</text>\n";
-	auto hue = [](const std::string &l) { return l == "block" ? 220 : l == "sub" ? 130 : 0; };
+	auto hue = [](const std::string &l) {
+		static const int hues[DYNSNAP_LEVEL__COUNT + 1] = {220, 130, 0, 0};
+		return hues[level_of(l)];
+	};
 	for (size_t i = 0; i < m.regions.size(); i++) {
 		const RegionInfo &r = m.regions[i];
 		int heat = heat_of(r.delta_bytes, hottest);
@@ -211,8 +224,8 @@ void write_svg(const RegionMap &m, const std::string &path)
 		  << "</title></rect>\n";
 	}
 	int ly = top + static_cast<int>(rows) * (cell + gap) + 20;
-	const char *names[] = {"block", "sub", "bit"};
-	for (int i = 0; i < 3; i++) {
+	const char *const *names = dynsnap_level_names;
+	for (int i = 0; i < DYNSNAP_LEVEL__COUNT; i++) {
 		int x = left + i * 110;
 		o << "<rect x=\"" << x << "\" y=\"" << ly << "\" width=\"" << cell << "\" height=\""
 		  << cell << "\" fill=\"hsl(" << hue(names[i]) << ",70%,50%)\"/>"

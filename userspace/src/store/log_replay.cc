@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dynsnap_names.h"
+#include "dynsnap_replay.h"
+
 namespace dynsnap::store {
 
 std::string strprintf(const char *fmt, ...)
@@ -24,22 +27,19 @@ std::string strprintf(const char *fmt, ...)
 
 const char *tier_name(uint32_t tier)
 {
-	return tier == DYNSNAP_TIER_SLOW ? "slow" : "fast";
+	const char *name = dynsnap_tier_name(tier);
+	return name ? name : "unknown";
 }
 
 namespace {
 
-constexpr uint64_t kSegBytes = uint64_t(DYNSNAP_SEG_SECTORS) << DYNSNAP_SECTOR_SHIFT;
+constexpr uint64_t kSegBytes = DYNSNAP_SEG_BYTES;
 constexpr size_t kDataBytes = kSegBytes - DYNSNAP_SEG_HEADER_SIZE;
 /*
- * The largest batch the kernel writes (BATCH_BYTES in
- * kernel/dm-dynsnap-log.c). The writer issues a batch only once the one
- * before is durable, so a record further than this past a point of the log
- * was written by a later batch: whatever lies at that point was
- * acknowledged, not torn.
+ * The largest batch the kernel writes: a record further than this past a
+ * point of the log was written by a later batch (core/dynsnap_log.h).
  */
-constexpr uint64_t kBatchBytes = DYNSNAP_SEG_HEADER_SIZE + DYNSNAP_REC_HEADER_SIZE +
-				 DYNSNAP_REC_MAX_STORED + 2 * DYNSNAP_SECTOR_SIZE;
+constexpr uint64_t kBatchBytes = DYNSNAP_LOG_BATCH_BYTES;
 /*
  * Most records one segment holds. A look past the end of the log accepts
  * only sequences this close to the end: an earlier store's records started
@@ -87,7 +87,7 @@ private:
 	const uint8_t *data() const { return segment_.data() + DYNSNAP_SEG_HEADER_SIZE; }
 	uint64_t seg_offset(uint32_t seg) const
 	{
-		return (area_.start + uint64_t(seg) * DYNSNAP_SEG_SECTORS) << DYNSNAP_SECTOR_SHIFT;
+		return dynsnap_log_segment_sector(area_.start, seg) << DYNSNAP_SECTOR_SHIFT;
 	}
 	uint64_t data_offset(uint32_t seg, size_t pos) const
 	{
@@ -120,16 +120,8 @@ private:
 
 bool Walker::seg_from_sector(uint64_t sector, uint32_t *seg) const
 {
-	if (sector < area_.start)
-		return false;
-	uint64_t rel = sector - area_.start;
-	if (rel % DYNSNAP_SEG_SECTORS)
-		return false;
-	rel /= DYNSNAP_SEG_SECTORS;
-	if (rel >= r_.nr_segments)
-		return false;
-	*seg = static_cast<uint32_t>(rel);
-	return true;
+	return dynsnap_log_segment_of(area_.start, static_cast<uint32_t>(r_.nr_segments), sector,
+				      seg) == DSN_OK;
 }
 
 void Walker::problem(const std::string &what, uint64_t offset, std::optional<uint64_t> seg,
@@ -168,9 +160,8 @@ Walker::Header Walker::read_header(uint32_t seg, dynsnap_segment_header *sh, dyn
 			off, seg, std::nullopt, kCannotRead);
 		return Header::kUnreadable;
 	}
-	*err = dynsnap_segment_decode(header_.data(), DYNSNAP_SEG_HEADER_SIZE, area_.uuid, sh);
-	if (*err == DSN_OK && sh->tier != area_.tier)
-		*err = DSN_ERR_SEG_TIER;
+	*err = dynsnap_replay_segment(header_.data(), DYNSNAP_SEG_HEADER_SIZE, area_.uuid,
+				      area_.tier, sh);
 	return *err == DSN_OK ? Header::kOk : Header::kInvalid;
 }
 
@@ -198,33 +189,20 @@ bool Walker::read_segment(uint32_t seg, bool quiet)
 }
 
 /*
- * The kernel's skip_damaged(): the record at *@pos did not verify. If its
- * header still reads as the record expected and the next record follows
- * it, it is a damaged record, kept: true with *@h filled and *@pos past
- * it. Otherwise the log ends there (a torn last batch looks the same).
+ * The record at *@pos did not verify: true where the replay keeps it as
+ * damaged (dynsnap_replay_skip_damaged()), with *@why the reason.
  */
 bool Walker::skip_damaged(size_t *pos, uint64_t seq, dynsnap_record_header *h,
 			  std::string *why) const
 {
 	const uint8_t *d = data();
-	size_t len = kDataBytes, at = *pos;
 
-	if (at >= len || dynsnap_is_zeroed(d + at, std::min(len, dynsnap_log_padded(at)) - at))
-		at = dynsnap_log_padded(at);
-	if (at + DYNSNAP_REC_HEADER_SIZE > len ||
-	    dynsnap_record_decode_header(d + at, len - at, h) != DSN_OK ||
-	    h->sequence != seq || dynsnap_record_is_control(h))
+	if (dynsnap_replay_skip_damaged(d, kDataBytes, pos, seq, h) != DSN_OK)
 		return false;
-
-	size_t end = at + dynsnap_record_size(h), np = end;
-	dynsnap_record_header next;
-	const uint8_t *payload;
-	if (end > len || dynsnap_log_next(d, len, &np, seq + 1, &next, &payload) != DSN_OK)
-		return false;
-
+	size_t at = *pos - dynsnap_record_size(h);
 	dynsnap_record_header again;
-	*why = dynsnap_strerror(dynsnap_record_decode(d + at, len - at, &again, &payload));
-	*pos = end;
+	const uint8_t *payload;
+	*why = dynsnap_strerror(dynsnap_record_decode(d + at, kDataBytes - at, &again, &payload));
 	return true;
 }
 
@@ -411,7 +389,7 @@ void Walker::examine_first_segment(Header h, const dynsnap_segment_header &sh,
 LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 		      const LogRecordFn &fn)
 {
-	r_.nr_segments = std::min<uint64_t>(area_.sectors / DYNSNAP_SEG_SECTORS, UINT32_MAX);
+	r_.nr_segments = dynsnap_log_nr_segments(area_.sectors);
 	if (r_.nr_segments < 2) {
 		problem(strprintf("the delta area holds %llu whole segments; a log needs two",
 				  ull(r_.nr_segments)),
@@ -437,7 +415,7 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 		h = read_header(seg, &sh, &err);
 		if (h == Header::kUnreadable)
 			return r_;
-		if (h == Header::kInvalid || sh.segment_seq != head_seq) {
+		if (dynsnap_replay_head(h == Header::kOk ? &sh : nullptr, head_seq) != DSN_OK) {
 			std::string why = h == Header::kInvalid ? dynsnap_strerror(err)
 				: strprintf("it is segment %llu", sh.segment_seq);
 			problem(strprintf("%s tier: segment %u is not the log's head %llu the "
@@ -452,13 +430,14 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 		h = read_header(0, &sh, &err);
 		if (h == Header::kUnreadable)
 			return r_;
-		if ((h == Header::kInvalid || sh.segment_seq != 1) && how == LogHead::kUnknown) {
+		bool first = dynsnap_replay_head(h == Header::kOk ? &sh : nullptr, 0) == DSN_OK;
+		if (!first && how == LogHead::kUnknown) {
 			r_.unknown = true;
 			note("without a valid checkpoint the start of the log is unknown: its "
 			     "records are not checked", seg_offset(0), 0, std::nullopt);
 			return r_;
 		}
-		if (h == Header::kInvalid || sh.segment_seq != 1) {
+		if (!first) {
 			// The kernel's start_empty(): segment 0 opens, 1 follows.
 			r_.empty = true;
 			r_.used = {0, 1};
@@ -501,8 +480,8 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 			r_.end = end;
 			break;
 		}
-		bool follows = h == Header::kOk && nh.segment_seq == sh.segment_seq + 1;
-		if (follows && nh.first_record_seq > seq) {
+		dynsnap_err link = dynsnap_replay_successor(&sh, h == Header::kOk ? &nh : nullptr, seq);
+		if (link == DSN_ERR_LOG_GAP) {
 			problem(strprintf("%s tier: delta log records %llu to %llu are missing: "
 					  "the log ends at segment %u offset %zu, and segment %u "
 					  "goes on from record %llu", tier_name(area_.tier),
@@ -511,7 +490,7 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 				end.device_offset, seg, seq, kInconsistent);
 			// Activation stops here; the check goes on with what follows.
 			seq = nh.first_record_seq;
-		} else if (follows && nh.first_record_seq < seq) {
+		} else if (link == DSN_ERR_LOG_PASSED) {
 			problem(strprintf("segment %u goes on from record %llu, which segment "
 					  "%u already passed (its records reach %llu): activation "
 					  "ends the log before it and drops its records", next,
@@ -519,7 +498,7 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 				seg_offset(next), next, nh.first_record_seq, nullptr);
 			r_.end = end;
 			break;
-		} else if (!follows || nh.first_record_seq != seq) {
+		} else if (link != DSN_OK) {
 			r_.end = end;
 			look_past_end(end);
 			if (h == Header::kInvalid)

@@ -16,6 +16,8 @@
 #include "dynsnap_checkpoint.h"
 #include "dynsnap_control.h"
 #include "dynsnap_gc.h"
+#include "dynsnap_names.h"
+#include "dynsnap_replay.h"
 #include "store/log_replay.h"
 #include "store/superblock_reader.h"
 #include "store/tier_device.h"
@@ -32,15 +34,8 @@ constexpr const char *kShortDevice = "the device is shorter than a superblock";
 
 const char *level_name(uint32_t level)
 {
-	switch (level) {
-	case DYNSNAP_LEVEL_BLOCK:
-		return "block";
-	case DYNSNAP_LEVEL_SUB:
-		return "sub";
-	case DYNSNAP_LEVEL_BIT:
-		return "bit";
-	}
-	return "unknown";
+	const char *name = dynsnap_level_name(level);
+	return name ? name : "unknown";
 }
 
 const char *control_name(uint32_t type)
@@ -144,7 +139,10 @@ private:
 json to_json(const LevelMap &m)
 {
 	auto c = m.counts();
-	return {{"block", c[0]}, {"sub", c[1]}, {"bit", c[2]}, {"default", c[3]}};
+	return {{level_name(DYNSNAP_LEVEL_BLOCK), c[DYNSNAP_LEVEL_BLOCK]},
+		{level_name(DYNSNAP_LEVEL_SUB), c[DYNSNAP_LEVEL_SUB]},
+		{level_name(DYNSNAP_LEVEL_BIT), c[DYNSNAP_LEVEL_BIT]},
+		{"default", c[DYNSNAP_LEVEL__COUNT]}};
 }
 
 json regions_json(uint64_t count, const LevelMap &cur, const LevelMap &next)
@@ -197,9 +195,9 @@ json to_json(const Totals &t)
 		{"control_records", t.control},
 		{"damaged_records", t.damaged},
 		{"bytes", t.bytes},
-		{"levels", {{"block", t.levels[DYNSNAP_LEVEL_BLOCK]},
-			    {"sub", t.levels[DYNSNAP_LEVEL_SUB]},
-			    {"bit", t.levels[DYNSNAP_LEVEL_BIT]}}},
+		{"levels", {{level_name(DYNSNAP_LEVEL_BLOCK), t.levels[DYNSNAP_LEVEL_BLOCK]},
+			    {level_name(DYNSNAP_LEVEL_SUB), t.levels[DYNSNAP_LEVEL_SUB]},
+			    {level_name(DYNSNAP_LEVEL_BIT), t.levels[DYNSNAP_LEVEL_BIT]}}},
 		{"controls", {{"snap_create", t.controls[DYNSNAP_CTL_SNAP_CREATE]},
 			      {"snap_delete", t.controls[DYNSNAP_CTL_SNAP_DELETE]},
 			      {"granularity", t.controls[DYNSNAP_CTL_GRANULARITY]}}},
@@ -222,10 +220,7 @@ struct Slot {
 
 Slot read_slot(TierDevice &dev, const dynsnap_layout &l, const uint8_t *uuid, uint32_t index)
 {
-	// ckpt_slot_sectors(): half the metadata area, in 4 KiB blocks.
-	uint64_t slot_sectors = (l.meta_sectors / 2) & ~uint64_t(7);
-	uint64_t slot_bytes = slot_sectors << DYNSNAP_SECTOR_SHIFT;
-	Slot s{index, l.meta_start + index * slot_sectors, 0, "unreadable", "", {}, {}};
+	Slot s{index, dynsnap_checkpoint_slot_sector(&l, index), 0, "unreadable", "", {}, {}};
 	s.offset = s.sector << DYNSNAP_SECTOR_SHIFT;
 
 	AlignedBuffer head(4096);
@@ -242,12 +237,10 @@ Slot read_slot(TierDevice &dev, const dynsnap_layout &l, const uint8_t *uuid, ui
 		s.state = "blank";
 		return s;
 	}
-	uint64_t total = dsn_get_le32(head.data() + offsetof(dynsnap_disk_checkpoint_header,
-							     total_len));
-	total = (total + 4095) & ~uint64_t(4095);
+	uint64_t total = dynsnap_checkpoint_read_size(head.data(), &l);
 	const uint8_t *buf = head.data();
 	std::unique_ptr<AlignedBuffer> whole;
-	if (total > 4096 && total <= slot_bytes) {
+	if (total > 4096) {
 		if (s.offset + total > dev.size()) {
 			s.error = "the checkpoint reaches beyond the end of the device";
 			return s;
@@ -265,8 +258,6 @@ Slot read_slot(TierDevice &dev, const dynsnap_layout &l, const uint8_t *uuid, ui
 			return s;
 		}
 		buf = whole->data();
-	} else if (total > 4096) {
-		total = 4096;	// decoding tells what is wrong
 	}
 	dynsnap_err err = dynsnap_checkpoint_decode(buf, total, uuid, &s.c);
 	if (err != DSN_OK) {
@@ -406,7 +397,7 @@ private:
 	void checkpoints();
 	void replay_tier(uint32_t tier);
 	void on_record(uint32_t tier, const LogRecord &rec);
-	bool on_control(const LogRecord &rec, json *entry);
+	bool on_control(uint32_t tier, const LogRecord &rec, json *entry);
 	void inconsistent(uint32_t tier, const LogRecord &rec, const std::string &what);
 	void collect();
 	void finish_dump();
@@ -579,13 +570,10 @@ void Checker::check_sizes()
 // load_checkpoint(): the valid slot with the higher generation counts.
 void Checker::checkpoints()
 {
-	for (uint32_t i = 0; i < 2; i++) {
+	for (uint32_t i = 0; i < DYNSNAP_CKPT_SLOTS; i++)
 		slots_[i] = read_slot(*fast_, sb_.layout, sb_.uuid, i);
-		const Slot &s = slots_[i];
-		if (s.state == "valid" &&
-		    (best_ < 0 || s.c.generation > slots_[best_].c.generation))
-			best_ = static_cast<int>(i);
-	}
+	auto valid = [&](int i) { return slots_[i].state == "valid" ? &slots_[i].c : nullptr; };
+	best_ = dynsnap_checkpoint_newest(valid(0), valid(1));
 	for (const Slot &s : slots_) {
 		if (s.state == "unreadable") {
 			problem("fast", strprintf("cannot read checkpoint slot %u: %s", s.index,
@@ -606,7 +594,7 @@ void Checker::checkpoints()
 		}
 	}
 	json ck = {
-		{"slot_sectors", (sb_.layout.meta_sectors / 2) & ~uint64_t(7)},
+		{"slot_sectors", dynsnap_checkpoint_slot_sectors(&sb_.layout)},
 		{"used_slot", best_ >= 0 ? json(best_) : json(nullptr)},
 		{"slots", {to_json(slots_[0]), to_json(slots_[1])}},
 	};
@@ -623,11 +611,12 @@ void Checker::checkpoints()
 	const Slot &s = slots_[best_];
 	const dynsnap_checkpoint &c = s.c;
 	const char *mismatch = "checkpoint does not match the store";
-	if (c.nr_regions != nr_regions_)
+	dynsnap_err match = dynsnap_checkpoint_match(&c, nr_regions_, has_slow_);
+	if (match == DSN_ERR_CKPT_REGIONS)
 		problem("fast", strprintf("%s: slot %d names %u regions, the store has %llu",
 					  mismatch, best_, c.nr_regions, ull(nr_regions_)),
 			s.offset, std::nullopt, std::nullopt, mismatch);
-	if (!c.slow_head_sector != !has_slow_)
+	else if (match == DSN_ERR_CKPT_SLOW)
 		problem("fast", strprintf("%s: slot %d names %s", mismatch, best_,
 					  c.slow_head_sector
 					  ? "a slow tier's log head, the store has no slow tier"
@@ -648,93 +637,116 @@ void Checker::inconsistent(uint32_t tier, const LogRecord &rec, const std::strin
 		rec.segment, rec.header.sequence, kInconsistent);
 }
 
-// replay_control() and the control part of replay_record().
-bool Checker::on_control(const LogRecord &rec, json *entry)
+// What a control record says, for the dump, whether it is applied or not.
+void describe_control(const LogRecord &rec, json &entry)
 {
 	const dynsnap_record_header &h = rec.header;
-	uint64_t seq = h.sequence;
 
 	switch (h.level) {
 	case DYNSNAP_CTL_SNAP_CREATE: {
 		dynsnap_ctl_snap_create c;
-		if (dynsnap_ctl_snap_create_decode(rec.payload, h.stored_length, &c) != DSN_OK)
-			break;
-		if (entry)
-			(*entry)["snapshot"] = to_json(from_ctl(c));
-		replay_epoch_ = static_cast<uint32_t>(c.epoch);
-		// Already in the checkpoint the replay started from.
-		if (seq < control_seq_)
-			return false;
-		if (c.epoch != uint64_t(epoch_) + 1) {
-			inconsistent(DYNSNAP_TIER_FAST, rec,
-				     strprintf("record %llu creates snapshot %llu '%s' "
-					       "reading epoch %llu, but the log is at epoch %u",
-					       ull(seq), c.id, c.name, c.epoch, epoch_));
-			return true;
-		}
-		if (c.id < next_id_) {
-			inconsistent(DYNSNAP_TIER_FAST, rec,
-				     strprintf("record %llu creates snapshot %llu '%s', "
-					       "but ids up to %llu are taken", ull(seq), c.id,
-					       c.name, ull(next_id_ - 1)));
-			return true;
-		}
-		for (const auto &s : snaps_)
-			if (s.name == c.name)
-				note("fast", strprintf("record %llu creates a second snapshot "
-						       "named '%s' (ids %llu and %llu)",
-						       ull(seq), c.name, ull(s.id), c.id),
-				     rec.device_offset, rec.segment, seq);
-		snaps_.push_back(from_ctl(c));
-		epoch_ = static_cast<uint32_t>(c.epoch);
-		next_id_ = c.id + 1;
-		cur_level_ = next_level_;
-		return true;
+		if (dynsnap_ctl_snap_create_decode(rec.payload, h.stored_length, &c) == DSN_OK)
+			entry["snapshot"] = to_json(from_ctl(c));
+		break;
 	}
 	case DYNSNAP_CTL_SNAP_DELETE: {
 		dynsnap_ctl_snap_delete d;
-		if (dynsnap_ctl_snap_delete_decode(rec.payload, h.stored_length, &d) != DSN_OK)
-			break;
-		if (entry)
-			(*entry)["snapshot_id"] = d.id;
-		if (seq < control_seq_)
-			return false;
+		if (dynsnap_ctl_snap_delete_decode(rec.payload, h.stored_length, &d) == DSN_OK)
+			entry["snapshot_id"] = d.id;
+		break;
+	}
+	case DYNSNAP_CTL_GRANULARITY: {
+		dynsnap_ctl_granularity g;
+		if (dynsnap_ctl_granularity_decode(rec.payload, h.stored_length, &g) == DSN_OK)
+			entry["regions"] = {{"epoch", g.epoch},
+					    {"first_region", g.first_region},
+					    {"count", g.count},
+					    {"level", level_name(g.level)}};
+		break;
+	}
+	}
+}
+
+// replay_control() and the control part of replay_record(), on the rules
+// of core/dynsnap_replay.h. False: the checkpoint holds it already.
+bool Checker::on_control(uint32_t tier, const LogRecord &rec, json *entry)
+{
+	const dynsnap_record_header &h = rec.header;
+	uint64_t seq = h.sequence;
+	bool covered = false;
+
+	if (entry)
+		describe_control(rec, *entry);
+	dynsnap_err err = dynsnap_replay_control_seen(&h, rec.payload, tier, control_seq_,
+						      &replay_epoch_, &covered);
+	if (err == DSN_ERR_REPLAY_CTL_TIER) {
+		inconsistent(tier, rec, strprintf("record %llu is a control record in the slow "
+						  "tier's log, where none belong", ull(seq)));
+		return true;
+	}
+	if (err == DSN_OK && covered)
+		return false;
+	dynsnap_replay_ctl c;
+	if (err == DSN_OK)
+		err = dynsnap_replay_control(&h, rec.payload, epoch_, next_id_, nr_regions_, &c);
+	switch (err) {
+	case DSN_OK:
+		break;
+	case DSN_ERR_REPLAY_SNAP_EPOCH:
+		inconsistent(tier, rec, strprintf("record %llu creates snapshot %llu '%s' "
+						  "reading epoch %llu, but the log is at epoch %u",
+						  ull(seq), c.create.id, c.create.name,
+						  c.create.epoch, epoch_));
+		return true;
+	case DSN_ERR_REPLAY_SNAP_ID:
+		inconsistent(tier, rec, strprintf("record %llu creates snapshot %llu '%s', "
+						  "but ids up to %llu are taken", ull(seq),
+						  c.create.id, c.create.name, ull(next_id_ - 1)));
+		return true;
+	case DSN_ERR_REPLAY_REGIONS:
+		inconsistent(tier, rec, strprintf("record %llu sets the level of regions %u to "
+						  "%llu, the store has %llu", ull(seq),
+						  c.gran.first_region,
+						  ull(uint64_t(c.gran.first_region) + c.gran.count - 1),
+						  ull(nr_regions_)));
+		return true;
+	default:
+		// Decoding verified the payload already; the kernel refuses the rest.
+		inconsistent(tier, rec, strprintf("control record %llu cannot be replayed (%s)",
+						  ull(seq), dynsnap_strerror(err)));
+		return true;
+	}
+
+	switch (c.type) {
+	case DYNSNAP_CTL_SNAP_CREATE:
+		for (const auto &s : snaps_)
+			if (s.name == c.create.name)
+				note("fast", strprintf("record %llu creates a second snapshot "
+						       "named '%s' (ids %llu and %llu)",
+						       ull(seq), c.create.name, ull(s.id),
+						       c.create.id),
+				     rec.device_offset, rec.segment, seq);
+		snaps_.push_back(from_ctl(c.create));
+		epoch_ = c.epoch;
+		next_id_ = c.next_id;
+		cur_level_ = next_level_;
+		break;
+	case DYNSNAP_CTL_SNAP_DELETE: {
 		auto it = std::find_if(snaps_.begin(), snaps_.end(),
-				       [&](const Snapshot &s) { return s.id == d.id; });
+				       [&](const Snapshot &s) { return s.id == c.del.id; });
 		if (it != snaps_.end())
 			snaps_.erase(it);
 		else
 			note("fast", strprintf("record %llu deletes snapshot %llu, which does not "
-					       "exist; activation ignores it", ull(seq), d.id),
+					       "exist; activation ignores it", ull(seq), c.del.id),
 			     rec.device_offset, rec.segment, seq);
-		return true;
+		break;
 	}
-	case DYNSNAP_CTL_GRANULARITY: {
-		dynsnap_ctl_granularity g;
-		if (dynsnap_ctl_granularity_decode(rec.payload, h.stored_length, &g) != DSN_OK)
-			break;
-		if (entry)
-			(*entry)["regions"] = {{"epoch", g.epoch},
-					       {"first_region", g.first_region},
-					       {"count", g.count},
-					       {"level", level_name(g.level)}};
-		if (seq < control_seq_)
-			return false;
-		if (g.first_region >= nr_regions_ || g.count > nr_regions_ - g.first_region) {
-			inconsistent(DYNSNAP_TIER_FAST, rec,
-				     strprintf("record %llu sets the level of regions %u to %llu, "
-					       "the store has %llu", ull(seq), g.first_region,
-					       ull(uint64_t(g.first_region) + g.count - 1),
-					       ull(nr_regions_)));
-			return true;
-		}
-		next_level_.assign(g.first_region, g.count, static_cast<uint8_t>(g.level));
-		return true;
+	case DYNSNAP_CTL_GRANULARITY:
+		next_level_.assign(c.gran.first_region, c.gran.count,
+				   static_cast<uint8_t>(c.gran.level));
+		break;
 	}
-	}
-	// Decoding verified the payload already; the kernel refuses the rest.
-	inconsistent(DYNSNAP_TIER_FAST, rec,
-		     strprintf("control record %llu cannot be replayed", ull(seq)));
 	return true;
 }
 
@@ -774,13 +786,7 @@ void Checker::on_record(uint32_t tier, const LogRecord &rec)
 		t.control++;
 		if (h.level < DYNSNAP_CTL__COUNT)
 			t.controls[h.level]++;
-		if (tier != DYNSNAP_TIER_FAST) {
-			inconsistent(tier, rec, strprintf("record %llu is a control record in "
-							  "the slow tier's log, where none belong",
-							  h.sequence));
-			return;
-		}
-		bool journal = on_control(rec, entry);
+		bool journal = on_control(tier, rec, entry);
 		if (!journal)
 			t.controls_in_checkpoint++;
 		if (entry)
@@ -791,29 +797,20 @@ void Checker::on_record(uint32_t tier, const LogRecord &rec)
 	t.delta++;
 	if (h.level < DYNSNAP_LEVEL__COUNT)
 		t.levels[h.level]++;
-	dynsnap_err e = dynsnap_record_check_geometry(&h, &sb_.geometry, sb_.volume_sectors);
-	if (e != DSN_OK) {
-		inconsistent(tier, rec, strprintf("delta record %llu does not fit the store "
-						  "(%s)", h.sequence, dynsnap_strerror(e)));
-		return;
-	}
-	/*
-	 * A damaged record's epoch cannot be trusted: in the fast log it is
-	 * that of the records around it, in the slow log the newest.
-	 */
+	// A damaged record's epoch cannot be trusted: the core's rule.
 	uint32_t epoch;
-	if (!rec.payload) {
-		epoch = tier == DYNSNAP_TIER_SLOW ? UINT32_MAX
-						  : (replay_epoch_ ? replay_epoch_ : epoch_);
-	} else if (h.epoch > epoch_ || !h.epoch) {
+	dynsnap_err e = dynsnap_replay_delta(&h, tier, !rec.payload, &sb_.geometry,
+					     sb_.volume_sectors, epoch_, &replay_epoch_, &epoch);
+	if (e == DSN_ERR_REPLAY_EPOCH) {
 		inconsistent(tier, rec, strprintf("delta record %llu undoes a write of epoch "
 						  "%llu, but the log is at epoch %u",
 						  h.sequence, h.epoch, epoch_));
 		return;
-	} else {
-		epoch = static_cast<uint32_t>(h.epoch);
-		if (tier == DYNSNAP_TIER_FAST)
-			replay_epoch_ = epoch;
+	}
+	if (e != DSN_OK) {
+		inconsistent(tier, rec, strprintf("delta record %llu does not fit the store "
+						  "(%s)", h.sequence, dynsnap_strerror(e)));
+		return;
 	}
 	if (!rec.payload)
 		checksum_errors_++;
