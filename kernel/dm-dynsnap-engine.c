@@ -24,187 +24,9 @@
 #include "../core/dynsnap_gc.h"
 #include "../core/dynsnap_view.h"
 #include "../core/dynsnap_undo.h"
-#include "dm-dynsnap-engine.h"
-#include "dm-dynsnap-log.h"
+#include "dm-dynsnap-engine-internal.h"
 
 #define DM_MSG_PREFIX "dynsnap"
-
-/* Region level that follows the table's default. */
-#define LEVEL_DEFAULT		DYNSNAP_LEVEL_DEFAULT
-#define LOCK_BUCKETS		64
-/* Buffers for concurrent preserving writes and view reads. */
-#define SLOT_MEMORY		(8U << 20)
-#define MAX_SLOTS		16U
-/*
- * Arrays of up to 4 << (DELTA_CLASSES - 1) deltas come from mempools, one
- * per power-of-two size, each with a reserve for every preserving write
- * that can be in flight; longer ones are rare (a block rewritten at bit
- * level for a long time) and wait for memory instead of failing.
- */
-#define DELTA_CLASSES		7
-#define DELTA_CLASS_MIN		4U
-
-/* One undo delta in memory; the record itself stays on its tier. */
-struct dsn_delta {
-	u64 pos;		/* byte offset of the record on its tier */
-	u32 epoch;
-	u32 stored;		/* payload bytes */
-	u16 first;		/* first sector of the block it covers */
-	u16 sectors;		/* sectors covered */
-	u8 level;		/* enum dynsnap_level */
-	u8 tier;		/* enum dynsnap_tier */
-	bool damaged;		/* failed verification at activation */
-};
-
-/*
- * The deltas of one block, oldest epoch first. count, cap and deltas
- * change only with the block's lock held, and under index_lock, so either
- * lock keeps them still. cur_epoch, cur_level and cur_mask are read
- * without a lock by the map path: see index_insert() for how they are
- * published.
- */
-struct dsn_block {
-	struct rcu_head rcu;
-	struct dsn_engine *engine;	/* for the RCU free */
-	u32 cur_epoch;		/* epoch cur_level and cur_mask refer to */
-	u8 cur_level;		/* the level this block uses in cur_epoch */
-	u64 cur_mask;		/* sub-blocks already preserved in cur_epoch */
-	u32 count, cap;
-	struct dsn_delta *deltas;
-};
-
-struct dsn_snap {
-	struct list_head node;		/* on engine->snaps, oldest first */
-	u64 id;
-	u32 epoch;
-	u64 ctime_ns;
-	unsigned int views;
-	char name[DYNSNAP_SNAP_NAME_MAX + 1];
-};
-
-/* A control record not yet covered by a checkpoint. */
-struct dsn_ctl_ref {
-	u64 pos;
-	u64 seq;
-	u32 bytes;
-};
-
-struct dsn_lock_bucket {
-	spinlock_t lock;		/* held; irq-safe: end_io releases */
-	struct list_head held;
-	wait_queue_head_t wait;
-};
-
-struct dsn_slot {
-	struct list_head node;
-	u8 *data;		/* a block */
-	u8 *rec;		/* a record as read or built */
-};
-
-struct dsn_slot_pool {
-	spinlock_t lock;		/* free */
-	struct list_head free;
-	struct semaphore sem;
-	unsigned int nr;
-	struct dsn_slot *slots;
-};
-
-struct dsn_engine {
-	char name[48];
-	struct block_device *origin_bdev;	/* valid while a table is */
-	dev_t origin_dev;
-	struct dynsnap_geometry geo;
-	u64 volume_sectors;
-	u32 block_bytes, sub_bytes, subs_per_block;
-	u64 full_mask;
-	unsigned int block_shift;	/* sectors -> blocks */
-	u32 nr_regions;
-	bool read_only;
-	size_t rec_cap;			/* bytes of a record buffer */
-
-	struct dsn_log fast, slow;
-	bool has_slow;
-
-	struct workqueue_struct *wq;
-	struct dsn_slot_pool write_slots, read_slots;
-	struct dsn_lock_bucket locks[LOCK_BUCKETS];
-	/* Every bio the engine allocates itself; never the callers' sets. */
-	struct bio_set bios;
-	/* Index memory, so a preserving write never fails for lack of it. */
-	mempool_t *block_pool;
-	mempool_t *delta_pools[DELTA_CLASSES];
-
-	/* The index; writers also hold the block's lock. */
-	spinlock_t index_lock;
-	struct xarray index;
-	u64 delta_records;
-
-	/* Snapshots and epochs, changed under snap_lock. */
-	struct mutex snap_lock;
-	u32 epoch;
-	struct list_head snaps;
-	u32 nr_snaps;
-	u64 next_id;
-	u8 *cur_level, *next_level;	/* per region, or LEVEL_DEFAULT */
-	u8 cur_default, next_default;
-
-	/* Checkpoints (docs/design/snapshot-engine.md), under snap_lock. */
-	u8 uuid[DYNSNAP_UUID_SIZE];
-	struct dynsnap_layout layout;
-	u64 ckpt_generation;		/* of the newest durable one, 0: none */
-	u32 ckpt_slot;			/* the slot the next one goes to */
-	u64 control_seq;		/* replay: control records below it are covered */
-	u32 replay_epoch;		/* replay: epoch of the fast log so far, 0: unknown */
-	struct dsn_ctl_ref *ctl_refs;
-	u32 nr_ctl_refs, cap_ctl_refs;
-
-	/* Admission of writes, so an epoch switch can wait for a quiet volume. */
-	spinlock_t admit_lock;
-	bool switching;
-	unsigned long inflight;
-	struct list_head deferred;
-	wait_queue_head_t drain_wait;
-
-	/*
-	 * Settings of the live table and its event callback, called from
-	 * event_work only, so never from the I/O path or under a spinlock.
-	 */
-	struct mutex table_lock;
-	enum dsn_on_full on_full;
-	void (*event)(void *context);
-	void *event_context;
-	struct work_struct event_work;
-	bool configured;		/* a table has gone live */
-
-	/*
-	 * Space recovery for on_full drop_oldest, off the bio path: writes
-	 * that found no room wait on space_waiters (under admit_lock) for
-	 * space_work, on its own workqueue.
-	 */
-	struct workqueue_struct *space_wq;
-	struct work_struct space_work;
-	struct list_head space_waiters;
-
-	bool failed;			/* a log or checkpoint write failed */
-	bool orphaned;			/* no table protects the origin */
-
-	atomic64_t checksum_errors;
-	atomic64_t space_events;
-	bool full;
-	u64 space_gen;			/* checkpoints that gave segments back */
-
-	/* The rollback in progress, or the last one; see dsn_rollback(). */
-	struct {
-		struct work_struct work;
-		struct dsn_snap *snap;		/* pinned like by a view */
-		u64 id;
-		u64 cursor;			/* the next block to look at */
-		u64 done, total;		/* blocks */
-		int error;
-		enum dsn_rollback_state state;	/* changed under snap_lock */
-		bool stop;			/* pause at the next block */
-	} rb;
-};
 
 struct dsn_view {
 	struct dsn_engine *engine;
@@ -220,7 +42,7 @@ struct dsn_view_io {
 };
 
 /* Tell the live table that the engine's state changed. Any context. */
-static void raise_event(struct dsn_engine *e)
+void dsn_raise_event(struct dsn_engine *e)
 {
 	queue_work(system_wq, &e->event_work);
 }
@@ -239,13 +61,13 @@ static void event_work(struct work_struct *work)
  * A write that makes the store durable failed: nothing written after it
  * can be trusted to be there, so the engine stops writing for good.
  */
-static void engine_fail(struct dsn_engine *e, const char *what)
+void dsn_engine_fail(struct dsn_engine *e, const char *what)
 {
 	if (xchg(&e->failed, true))
 		return;
 	DMERR("%s: %s failed: store failed, writes needing a delta refused",
 	      e->name, what);
-	raise_event(e);
+	dsn_raise_event(e);
 }
 
 bool dsn_engine_failed(struct dsn_engine *e)
@@ -289,7 +111,7 @@ static int slots_init(struct dsn_engine *e, struct dsn_slot_pool *p)
 	return 0;
 }
 
-static struct dsn_slot *slot_get(struct dsn_slot_pool *p)
+struct dsn_slot *dsn_slot_get(struct dsn_slot_pool *p)
 {
 	struct dsn_slot *s;
 
@@ -301,7 +123,7 @@ static struct dsn_slot *slot_get(struct dsn_slot_pool *p)
 	return s;
 }
 
-static void slot_put(struct dsn_slot_pool *p, struct dsn_slot *s)
+void dsn_slot_put(struct dsn_slot_pool *p, struct dsn_slot *s)
 {
 	spin_lock(&p->lock);
 	list_add(&s->node, &p->free);
@@ -334,7 +156,7 @@ static bool try_lock(struct dsn_lock_bucket *b, struct list_head *node,
 	return true;
 }
 
-static void lock_block(struct dsn_engine *e, struct dsn_held *h, u64 block)
+void dsn_lock_block(struct dsn_engine *e, struct dsn_held *h, u64 block)
 {
 	struct dsn_lock_bucket *b = bucket_of(e, block);
 
@@ -342,7 +164,7 @@ static void lock_block(struct dsn_engine *e, struct dsn_held *h, u64 block)
 	wait_event(b->wait, try_lock(b, &h->node, block));
 }
 
-static void unlock_block(struct dsn_engine *e, struct dsn_held *h)
+void dsn_unlock_block(struct dsn_engine *e, struct dsn_held *h)
 {
 	struct dsn_lock_bucket *b = bucket_of(e, h->block);
 	unsigned long flags;
@@ -360,7 +182,7 @@ static u32 region_of_block(struct dsn_engine *e, u64 block)
 	return (block << e->block_shift) >> ilog2(e->geo.region_sectors);
 }
 
-static u8 region_level(struct dsn_engine *e, u64 block)
+u8 dsn_region_level(struct dsn_engine *e, u64 block)
 {
 	u8 level = READ_ONCE(e->cur_level[region_of_block(e, block)]);
 
@@ -368,7 +190,7 @@ static u8 region_level(struct dsn_engine *e, u64 block)
 }
 
 /* Sub-blocks that sectors [first, first + count) of a block touch. */
-static u64 sub_mask(struct dsn_engine *e, u32 first, u32 count)
+u64 dsn_sub_mask(struct dsn_engine *e, u32 first, u32 count)
 {
 	u32 shift = ilog2(e->geo.sub_block_sectors);
 	u32 s = first >> shift, t = (first + count - 1) >> shift;
@@ -417,7 +239,7 @@ static struct dsn_delta *deltas_alloc(struct dsn_engine *e, u32 cap)
 	}
 }
 
-static void deltas_free(struct dsn_engine *e, struct dsn_delta *d, u32 cap)
+void dsn_deltas_free(struct dsn_engine *e, struct dsn_delta *d, u32 cap)
 {
 	int c = delta_class(cap);
 
@@ -429,7 +251,7 @@ static void deltas_free(struct dsn_engine *e, struct dsn_delta *d, u32 cap)
 		kvfree(d);
 }
 
-static void block_free_rcu(struct rcu_head *rcu)
+void dsn_block_free_rcu(struct rcu_head *rcu)
 {
 	struct dsn_block *b = container_of(rcu, struct dsn_block, rcu);
 
@@ -441,7 +263,7 @@ static void block_free_rcu(struct rcu_head *rcu)
  * lack of memory (see deltas_alloc()); the xarray's own nodes wait for
  * memory the same way.
  */
-static void index_reserve(struct dsn_engine *e, u64 block, u32 n)
+void dsn_index_reserve(struct dsn_engine *e, u64 block, u32 n)
 {
 	struct dsn_delta *old, *deltas;
 	struct dsn_block *b = xa_load(&e->index, block);
@@ -467,7 +289,7 @@ static void index_reserve(struct dsn_engine *e, u64 block, u32 n)
 	b->deltas = deltas;
 	b->cap = cap;
 	spin_unlock(&e->index_lock);
-	deltas_free(e, old, old_cap);
+	dsn_deltas_free(e, old, old_cap);
 }
 
 /*
@@ -484,8 +306,8 @@ static void index_reserve(struct dsn_engine *e, u64 block, u32 n)
  * sees a bit set may rely on it because the delta is durable and indexed
  * before the bit is set.
  */
-static void index_insert(struct dsn_engine *e, u64 block,
-			 const struct dsn_delta *d, u64 mask)
+void dsn_index_insert(struct dsn_engine *e, u64 block,
+		      const struct dsn_delta *d, u64 mask)
 {
 	struct dsn_block *b = xa_load(&e->index, block);
 	u32 i = b->count;
@@ -509,18 +331,18 @@ static void index_insert(struct dsn_engine *e, u64 block,
 	}
 }
 
-static struct dsn_log *log_of(struct dsn_engine *e, u32 tier)
+struct dsn_log *dsn_log_of(struct dsn_engine *e, u32 tier)
 {
 	return tier == DYNSNAP_TIER_SLOW ? &e->slow : &e->fast;
 }
 
-static void free_index(struct dsn_engine *e)
+void dsn_free_index(struct dsn_engine *e)
 {
 	struct dsn_block *b;
 	unsigned long i;
 
 	xa_for_each(&e->index, i, b) {
-		deltas_free(e, b->deltas, b->cap);
+		dsn_deltas_free(e, b->deltas, b->cap);
 		mempool_free(b, e->block_pool);
 	}
 	xa_destroy(&e->index);
@@ -650,7 +472,7 @@ static bool has_epochs(struct dsn_block *b, u32 lo, u32 hi)
  * next snapshot is). snap_lock held; takes each block's lock in turn, in
  * the NOIO scope, since writes wait on those locks.
  */
-static int gc_collect(struct dsn_engine *e, u32 lo, u32 hi)
+int dsn_gc_collect(struct dsn_engine *e, u32 lo, u32 hi)
 {
 	struct gc_scratch s = {};
 	struct dsn_held held;
@@ -677,15 +499,15 @@ static int gc_collect(struct dsn_engine *e, u32 lo, u32 hi)
 		r = gc_scratch_grow(&s, n);
 		if (r)
 			break;
-		lock_block(e, &held, block);
+		dsn_lock_block(e, &held, block);
 		/* The block lock keeps writers, and so b->deltas, still. */
 		n = b->count;
 		if (n > s.cap) {
-			unlock_block(e, &held);
+			dsn_unlock_block(e, &held);
 			r = gc_scratch_grow(&s, n);
 			if (r)
 				break;
-			lock_block(e, &held, block);
+			dsn_lock_block(e, &held, block);
 			n = b->count;
 		}
 		spin_lock(&e->index_lock);
@@ -694,13 +516,13 @@ static int gc_collect(struct dsn_engine *e, u32 lo, u32 hi)
 		spin_unlock(&e->index_lock);
 		if (n > s.cap) {
 			/* Grew again meanwhile: the next pass gets it. */
-			unlock_block(e, &held);
+			dsn_unlock_block(e, &held);
 			continue;
 		}
 
 		for (i = 0; i < n; i++)
 			if (s.dead[i])
-				dsn_log_release(log_of(e, b->deltas[i].tier),
+				dsn_log_release(dsn_log_of(e, b->deltas[i].tier),
 						b->deltas[i].pos,
 						DYNSNAP_REC_HEADER_SIZE +
 						b->deltas[i].stored);
@@ -716,10 +538,10 @@ static int gc_collect(struct dsn_engine *e, u32 lo, u32 hi)
 		if (empty)
 			xa_erase(&e->index, block);
 		spin_unlock(&e->index_lock);
-		unlock_block(e, &held);
+		dsn_unlock_block(e, &held);
 		if (empty) {
-			deltas_free(e, b->deltas, b->cap);
-			call_rcu(&b->rcu, block_free_rcu);
+			dsn_deltas_free(e, b->deltas, b->cap);
+			call_rcu(&b->rcu, dsn_block_free_rcu);
 		}
 		cond_resched();
 	}
@@ -753,7 +575,7 @@ static u64 ckpt_slot_bytes(struct dsn_engine *e)
 }
 
 /* Bytes written for a checkpoint with @nr_snaps snapshots; 0: too many. */
-static u32 ckpt_bytes(struct dsn_engine *e, u32 nr_snaps)
+u32 dsn_ckpt_bytes(struct dsn_engine *e, u32 nr_snaps)
 {
 	u32 size = dynsnap_checkpoint_size(nr_snaps, e->nr_regions);
 
@@ -763,7 +585,7 @@ static u32 ckpt_bytes(struct dsn_engine *e, u32 nr_snaps)
 }
 
 /* Remember a journaled control record until a checkpoint covers it. */
-static void add_ctl_ref(struct dsn_engine *e, u64 pos, u64 seq, u32 bytes)
+void dsn_add_ctl_ref(struct dsn_engine *e, u64 pos, u64 seq, u32 bytes)
 {
 	struct dsn_ctl_ref *refs;
 
@@ -821,7 +643,7 @@ static void encode_snapshots(struct dsn_engine *e, u8 *buf)
  * log's head its oldest segment with a live record; then give the
  * segments before the heads back. snap_lock held.
  */
-static int write_checkpoint(struct dsn_engine *e)
+int dsn_write_checkpoint(struct dsn_engine *e)
 {
 	struct dynsnap_checkpoint c = {};
 	u32 dead_fast, dead_slow = 0;
@@ -835,7 +657,7 @@ static int write_checkpoint(struct dsn_engine *e)
 		return 0;
 	if (READ_ONCE(e->failed))
 		return -EIO;
-	bytes = ckpt_bytes(e, e->nr_snaps);
+	bytes = dsn_ckpt_bytes(e, e->nr_snaps);
 	if (WARN_ON_ONCE(!bytes))
 		return -ENOSPC;
 	noio = memalloc_noio_save();
@@ -849,7 +671,7 @@ static int write_checkpoint(struct dsn_engine *e)
 	if (!r && e->has_slow)
 		r = dsn_log_flush(&e->slow);
 	if (r) {
-		engine_fail(e, "a log write before a checkpoint");
+		dsn_engine_fail(e, "a log write before a checkpoint");
 		goto out;
 	}
 	c.control_seq = dsn_log_next_seq(&e->fast);
@@ -879,7 +701,7 @@ static int write_checkpoint(struct dsn_engine *e)
 			buf, bytes);
 	if (r) {
 		DMERR("%s: checkpoint write failed: %d", e->name, r);
-		engine_fail(e, "a checkpoint write");
+		dsn_engine_fail(e, "a checkpoint write");
 		r = -EIO;
 		goto out;
 	}
@@ -892,7 +714,7 @@ static int write_checkpoint(struct dsn_engine *e)
 	if (dead_fast || dead_slow) {
 		WRITE_ONCE(e->space_gen, e->space_gen + 1);
 		if (xchg(&e->full, false))
-			raise_event(e);
+			dsn_raise_event(e);
 	}
 out:
 	kvfree(buf);
@@ -951,8 +773,8 @@ bad:
  * Load the newest valid checkpoint, if any: snapshots, epoch, levels, and
  * where each log's replay starts (*@c, zeroed heads when none exists).
  */
-static int load_checkpoint(struct dsn_engine *e, struct dynsnap_checkpoint *c,
-			   const char **error)
+int dsn_load_checkpoint(struct dsn_engine *e, struct dynsnap_checkpoint *c,
+			const char **error)
 {
 	struct dynsnap_checkpoint slot_c[2];
 	struct dynsnap_ctl_snap_create sc;
@@ -1037,7 +859,7 @@ static bool drained(struct dsn_engine *e)
 }
 
 /* Hold new writes back and wait for those in flight. snap_lock held. */
-static void begin_switch(struct dsn_engine *e)
+void dsn_begin_switch(struct dsn_engine *e)
 {
 	spin_lock_irq(&e->admit_lock);
 	e->switching = true;
@@ -1050,7 +872,7 @@ static bool needs_preserving(struct dsn_engine *e, struct dsn_io *io,
 static void preserve_work(struct work_struct *work);
 
 /* Let the held-back writes go, each through the normal decision. */
-static void end_switch(struct dsn_engine *e)
+void dsn_end_switch(struct dsn_engine *e)
 {
 	struct dsn_io *io, *tmp;
 	LIST_HEAD(list);
@@ -1088,14 +910,14 @@ static bool needs_preserving(struct dsn_engine *e, struct dsn_io *io,
 
 	rcu_read_lock();
 	b = xa_load(&e->index, io->block);
-	/* Pairs with the release in index_insert(). */
+	/* Pairs with the release in dsn_index_insert(). */
 	if (b && smp_load_acquire(&b->cur_epoch) == READ_ONCE(e->epoch)) {
 		u8 level = READ_ONCE(b->cur_level);
 
 		if (level == DYNSNAP_LEVEL_BLOCK)
 			mask = e->full_mask;
 		else if (level == DYNSNAP_LEVEL_SUB)
-			mask = sub_mask(e, first, bio_sectors(bio));
+			mask = dsn_sub_mask(e, first, bio_sectors(bio));
 		else
 			mask = 0;
 		needed = !mask || (mask & ~READ_ONCE(b->cur_mask));
@@ -1142,7 +964,7 @@ void dsn_end_write(struct dsn_io *io)
 	bool wake = false;
 
 	if (io->locked) {
-		unlock_block(e, &io->held);
+		dsn_unlock_block(e, &io->held);
 		io->locked = false;
 	}
 	if (io->counted) {
@@ -1192,19 +1014,19 @@ static u32 tier_for(struct dsn_engine *e, u8 level)
 		DYNSNAP_TIER_SLOW : DYNSNAP_TIER_FAST;
 }
 
-static bool drops_oldest(struct dsn_engine *e)
+bool dsn_drops_oldest(struct dsn_engine *e)
 {
 	return READ_ONCE(e->on_full) == DSN_ON_FULL_DROP_OLDEST;
 }
 
-static void note_full(struct dsn_engine *e)
+void dsn_note_full(struct dsn_engine *e)
 {
 	atomic64_inc(&e->space_events);
 	if (!xchg(&e->full, true)) {
-		DMERR("%s: delta space full: %s", e->name, drops_oldest(e) ?
+		DMERR("%s: delta space full: %s", e->name, dsn_drops_oldest(e) ?
 		      "dropping the oldest snapshots" :
 		      "writes that need a delta fail with ENOSPC");
-		raise_event(e);
+		dsn_raise_event(e);
 	}
 }
 
@@ -1220,7 +1042,7 @@ static int write_record(struct dsn_engine *e, u64 block, u8 level, u32 first,
 {
 	struct dynsnap_record_header h;
 	u32 tier = tier_for(e, level);
-	struct dsn_log *log = log_of(e, tier);
+	struct dsn_log *log = dsn_log_of(e, tier);
 	u64 pos, seq;
 	int r;
 
@@ -1232,9 +1054,9 @@ static int write_record(struct dsn_engine *e, u64 block, u8 level, u32 first,
 	if (!r)
 		r = dsn_log_commit(log, seq);
 	if (r == -ENOSPC)
-		note_full(e);
+		dsn_note_full(e);
 	if (r && dsn_log_failed(log))
-		engine_fail(e, tier == DYNSNAP_TIER_SLOW ?
+		dsn_engine_fail(e, tier == DYNSNAP_TIER_SLOW ?
 			    "a slow tier log write" : "a fast tier log write");
 	if (r)
 		return r;
@@ -1260,7 +1082,7 @@ static int preserve_replace(struct dsn_engine *e, struct dsn_io *io,
 	u32 s, t;
 	int r;
 
-	index_reserve(e, io->block, hweight64(need));
+	dsn_index_reserve(e, io->block, hweight64(need));
 	while (need) {
 		s = __ffs64(need);
 		t = s;
@@ -1276,7 +1098,7 @@ static int preserve_replace(struct dsn_engine *e, struct dsn_io *io,
 		if (r)
 			return r;
 		spin_lock(&e->index_lock);
-		index_insert(e, io->block, &d, GENMASK_ULL(t - 1, s));
+		dsn_index_insert(e, io->block, &d, GENMASK_ULL(t - 1, s));
 		spin_unlock(&e->index_lock);
 		need &= ~GENMASK_ULL(t - 1, s);
 	}
@@ -1293,7 +1115,7 @@ static int preserve_bits(struct dsn_engine *e, struct dsn_io *io,
 	size_t stored;
 	int r;
 
-	index_reserve(e, io->block, 1);
+	dsn_index_reserve(e, io->block, 1);
 	r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_READ,
 			io->volume_sector << SECTOR_SHIFT, old, len);
 	if (r)
@@ -1311,12 +1133,12 @@ static int preserve_bits(struct dsn_engine *e, struct dsn_io *io,
 	if (r)
 		return r;
 	spin_lock(&e->index_lock);
-	index_insert(e, io->block, &d, 0);
+	dsn_index_insert(e, io->block, &d, 0);
 	spin_unlock(&e->index_lock);
 	return 0;
 }
 
-static int preserve(struct dsn_engine *e, struct dsn_io *io)
+int dsn_preserve(struct dsn_engine *e, struct dsn_io *io)
 {
 	u32 first = io->volume_sector & ((1U << e->block_shift) - 1);
 	u32 sectors = io->new_data ? io->new_sectors : bio_sectors(io->bio);
@@ -1338,25 +1160,25 @@ static int preserve(struct dsn_engine *e, struct dsn_io *io)
 		level = b->cur_level;
 		done = b->cur_mask;
 	} else {
-		level = region_level(e, io->block);
+		level = dsn_region_level(e, io->block);
 	}
 	spin_unlock(&e->index_lock);
 
 	if (level == DYNSNAP_LEVEL_BLOCK)
 		need = e->full_mask & ~done;
 	else if (level == DYNSNAP_LEVEL_SUB)
-		need = sub_mask(e, first, sectors) & ~done;
+		need = dsn_sub_mask(e, first, sectors) & ~done;
 	else
 		need = 1;
 	if (!need)
 		return 0;
 
-	slot = slot_get(&e->write_slots);
+	slot = dsn_slot_get(&e->write_slots);
 	if (level == DYNSNAP_LEVEL_BIT)
 		r = preserve_bits(e, io, slot, first, sectors);
 	else
 		r = preserve_replace(e, io, slot, level, need);
-	slot_put(&e->write_slots, slot);
+	dsn_slot_put(&e->write_slots, slot);
 	return r;
 }
 
@@ -1365,7 +1187,7 @@ static int preserve(struct dsn_engine *e, struct dsn_io *io)
  * writes in flight: through the deferred list while an epoch switch runs,
  * else straight to the decision. Process context.
  */
-static void readmit(struct dsn_engine *e, struct dsn_io *io)
+void dsn_readmit(struct dsn_engine *e, struct dsn_io *io)
 {
 	unsigned long flags;
 
@@ -1384,7 +1206,7 @@ static void readmit(struct dsn_engine *e, struct dsn_io *io)
 		submit_bio_noacct(io->bio);
 }
 
-static void fail_io(struct dsn_engine *e, struct dsn_io *io, int r)
+void dsn_fail_io(struct dsn_engine *e, struct dsn_io *io, int r)
 {
 	if (r != -ENOSPC)
 		DMERR_LIMIT("%s: cannot preserve block %llu: %d", e->name,
@@ -1401,18 +1223,18 @@ static void preserve_work(struct work_struct *work)
 	int r;
 
 	/* Held until the origin write completes: see dsn_view_read(). */
-	lock_block(e, &io->held, io->block);
+	dsn_lock_block(e, &io->held, io->block);
 	io->locked = true;
 	io->seen = READ_ONCE(e->space_gen);
-	r = preserve(e, io);
-	if (r == -ENOSPC && drops_oldest(e)) {
+	r = dsn_preserve(e, io);
+	if (r == -ENOSPC && dsn_drops_oldest(e)) {
 		/*
 		 * Deleting takes block locks, and a snapshot being taken
 		 * waits for the writes in flight: this one leaves both and
 		 * waits for the space worker, then comes back in like a new
 		 * write.
 		 */
-		unlock_block(e, &io->held);
+		dsn_unlock_block(e, &io->held);
 		io->locked = false;
 		dsn_end_write(io);
 		spin_lock_irqsave(&e->admit_lock, flags);
@@ -1422,7 +1244,7 @@ static void preserve_work(struct work_struct *work)
 		return;
 	}
 	if (r) {
-		fail_io(e, io, r);
+		dsn_fail_io(e, io, r);
 		return;
 	}
 	submit_bio_noacct(io->bio);
@@ -1434,7 +1256,7 @@ static void preserve_work(struct work_struct *work)
  * fail them with ENOSPC when nothing more can be dropped. Its allocations
  * are NOIO: the writes it frees may be the ones memory reclaim waits for.
  */
-static void space_work(struct work_struct *work)
+void dsn_space_work(struct work_struct *work)
 {
 	struct dsn_engine *e = container_of(work, struct dsn_engine, space_work);
 	struct dsn_io *io, *tmp;
@@ -1462,15 +1284,15 @@ static void space_work(struct work_struct *work)
 	list_for_each_entry_safe(io, tmp, &list, defer_node) {
 		list_del_init(&io->defer_node);
 		if (r && io->seen == gen)
-			fail_io(e, io, r);
+			dsn_fail_io(e, io, r);
 		else
-			readmit(e, io);
+			dsn_readmit(e, io);
 	}
 }
 
 /* ---- Snapshots ---- */
 
-static struct dsn_snap *find_snap(struct dsn_engine *e, u64 id)
+struct dsn_snap *dsn_find_snap(struct dsn_engine *e, u64 id)
 {
 	struct dsn_snap *s;
 
@@ -1494,15 +1316,15 @@ static int log_control(struct dsn_engine *e, u32 type, u64 epoch,
 	if (!r)
 		r = dsn_log_commit(&e->fast, seq);
 	if (r == -ENOSPC)
-		note_full(e);
+		dsn_note_full(e);
 	if (r && dsn_log_failed(&e->fast))
-		engine_fail(e, "a fast tier log write");
+		dsn_engine_fail(e, "a fast tier log write");
 	if (!r)
-		add_ctl_ref(e, pos, seq, dynsnap_record_size(&h));
+		dsn_add_ctl_ref(e, pos, seq, dynsnap_record_size(&h));
 	return r;
 }
 
-static void add_snap(struct dsn_engine *e, struct dsn_snap *snap)
+void dsn_add_snap(struct dsn_engine *e, struct dsn_snap *snap)
 {
 	list_add_tail(&snap->node, &e->snaps);
 	WRITE_ONCE(e->nr_snaps, e->nr_snaps + 1);
@@ -1538,7 +1360,7 @@ int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id)
 		goto out;
 	}
 	/* Every snapshot must fit in a checkpoint. */
-	if (!ckpt_bytes(e, e->nr_snaps + 1)) {
+	if (!dsn_ckpt_bytes(e, e->nr_snaps + 1)) {
 		r = -EMLINK;
 		goto out;
 	}
@@ -1560,7 +1382,7 @@ int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id)
 	 * the snapshot is, or a power cut could lose it while later deltas,
 	 * taken from the origin after it, keep its bytes as the snapshot's.
 	 */
-	begin_switch(e);
+	dsn_begin_switch(e);
 	r = blkdev_issue_flush(e->origin_bdev);
 	if (r)
 		DMERR("%s: cannot flush the origin for a snapshot: %d", e->name, r);
@@ -1571,12 +1393,12 @@ int dsn_snap_create(struct dsn_engine *e, const char *name, u64 *id)
 		WRITE_ONCE(e->epoch, snap->epoch);
 		memcpy(e->cur_level, e->next_level, e->nr_regions);
 		WRITE_ONCE(e->cur_default, e->next_default);
-		add_snap(e, snap);
+		dsn_add_snap(e, snap);
 		e->next_id++;
 		*id = snap->id;
 		snap = NULL;
 	}
-	end_switch(e);
+	dsn_end_switch(e);
 out:
 	mutex_unlock(&e->snap_lock);
 	kfree(snap);
@@ -1584,7 +1406,7 @@ out:
 }
 
 /* Delete @snap, which has no view: journal, collect, checkpoint. */
-static int delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
+int dsn_delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
 {
 	struct dynsnap_ctl_snap_delete c = { .id = snap->id };
 	u8 payload[DYNSNAP_CTL_SNAP_DELETE_SIZE];
@@ -1605,10 +1427,10 @@ static int delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
 	kfree(snap);
 	/* With no snapshot left no write needs delta space. */
 	if (!e->nr_snaps && xchg(&e->full, false))
-		raise_event(e);
-	r = gc_collect(e, lo, hi);
+		dsn_raise_event(e);
+	r = dsn_gc_collect(e, lo, hi);
 	/* The deletion is journaled: a failed checkpoint only delays reuse. */
-	if (!r && write_checkpoint(e))
+	if (!r && dsn_write_checkpoint(e))
 		DMERR_LIMIT("%s: no checkpoint after deleting snapshot %llu: %s",
 			    e->name, id, "its space is not reused yet");
 	return r;
@@ -1624,13 +1446,13 @@ int dsn_snap_delete(struct dsn_engine *e, u64 id)
 	if (READ_ONCE(e->failed))
 		return -EIO;
 	mutex_lock(&e->snap_lock);
-	snap = find_snap(e, id);
+	snap = dsn_find_snap(e, id);
 	if (!snap)
 		r = -ENOENT;
 	else if (snap->views)
 		r = -EBUSY;
 	else
-		r = delete_snap(e, snap);
+		r = dsn_delete_snap(e, snap);
 	mutex_unlock(&e->snap_lock);
 	return r;
 }
@@ -1662,8 +1484,8 @@ static int drop_oldest(struct dsn_engine *e, u64 seen)
 		}
 		DMWARN("%s: delta space full: dropping snapshot %llu '%s'",
 		       e->name, victim->id, victim->name);
-		r = delete_snap(e, victim);
-		raise_event(e);
+		r = dsn_delete_snap(e, victim);
+		dsn_raise_event(e);
 		if (r)
 			break;
 	}
@@ -1680,7 +1502,7 @@ static int drop_oldest(struct dsn_engine *e, u64 seen)
  * @exclusive has one entry per retained snapshot, oldest first. snap_lock
  * held.
  */
-static int exclusive_bytes(struct dsn_engine *e, u64 *exclusive)
+int dsn_exclusive_bytes(struct dsn_engine *e, u64 *exclusive)
 {
 	struct gc_scratch s = {};
 	struct dsn_block *b;
@@ -1732,7 +1554,7 @@ int dsn_snap_list(struct dsn_engine *e, char *result, unsigned int maxlen)
 	exclusive = kvcalloc(max(e->nr_snaps, 1U), sizeof(*exclusive),
 			     GFP_KERNEL);
 	/* Without memory for the sizes the list is still worth having. */
-	if (exclusive && exclusive_bytes(e, exclusive))
+	if (exclusive && dsn_exclusive_bytes(e, exclusive))
 		memset(exclusive, 0, e->nr_snaps * sizeof(*exclusive));
 	list_for_each_entry(snap, &e->snaps, node) {
 		/* dm has userspace ask again with more room once it is full. */
@@ -1805,9 +1627,9 @@ int dsn_snap_diff(struct dsn_engine *e, u64 from_id, u64 to_id,
 		return 1;
 	}
 	mutex_lock(&e->snap_lock);
-	from = find_snap(e, from_id);
+	from = dsn_find_snap(e, from_id);
 	if (to_id)
-		to = find_snap(e, to_id);
+		to = dsn_find_snap(e, to_id);
 	if (!from || (to_id && !to)) {
 		r = -ENOENT;
 		goto out;
@@ -2042,7 +1864,7 @@ struct dsn_view *dsn_view_open(struct dsn_engine *e, u64 id,
 		return ERR_PTR(-ENOMEM);
 	}
 	mutex_lock(&e->snap_lock);
-	snap = find_snap(e, id);
+	snap = dsn_find_snap(e, id);
 	if (snap)
 		snap->views++;
 	mutex_unlock(&e->snap_lock);
@@ -2077,7 +1899,7 @@ static int apply_delta(struct dsn_engine *e, u64 block,
 	int r;
 
 	r = d->damaged ? -EBADMSG :
-	    dsn_log_read_record(log_of(e, d->tier), d->pos, d->stored,
+	    dsn_log_read_record(dsn_log_of(e, d->tier), d->pos, d->stored,
 				slot->rec, e->rec_cap, &h, &payload);
 	if (r == -EBADMSG || (!r && (h.epoch != d->epoch || h.level != d->level ||
 				     h.location != (block << e->block_shift) + d->first ||
@@ -2111,8 +1933,8 @@ static int apply_delta(struct dsn_engine *e, u64 block,
  * collector take the lock to change them) and their records stay live
  * while they are read.
  */
-static int apply_since(struct dsn_engine *e, u64 block, u32 epoch,
-		       struct dsn_slot *slot)
+int dsn_apply_since(struct dsn_engine *e, u64 block, u32 epoch,
+		    struct dsn_slot *slot)
 {
 	struct dsn_block *b = xa_load(&e->index, block);
 	int r = 0;
@@ -2143,13 +1965,13 @@ static int view_read_block(struct dsn_view *v, struct bio *bio, u64 sector,
 	 * holds the block from before its record is indexed until the
 	 * origin has its data.
 	 */
-	lock_block(e, &held, block);
+	dsn_lock_block(e, &held, block);
 	r = dsn_io_sync(&e->bios, v->current_bdev, REQ_OP_READ,
 			(block << e->block_shift) << SECTOR_SHIFT, slot->data,
 			e->block_bytes);
 	if (!r)
-		r = apply_since(e, block, v->snap->epoch, slot);
-	unlock_block(e, &held);
+		r = dsn_apply_since(e, block, v->snap->epoch, slot);
+	dsn_unlock_block(e, &held);
 	if (r)
 		return r;
 
@@ -2165,11 +1987,11 @@ static void view_work(struct work_struct *work)
 {
 	struct dsn_view_io *vio = container_of(work, struct dsn_view_io, work);
 	struct dsn_engine *e = vio->view->engine;
-	struct dsn_slot *slot = slot_get(&e->read_slots);
+	struct dsn_slot *slot = dsn_slot_get(&e->read_slots);
 	int r;
 
 	r = view_read_block(vio->view, vio->bio, vio->volume_sector, slot);
-	slot_put(&e->read_slots, slot);
+	dsn_slot_put(&e->read_slots, slot);
 	if (r)
 		vio->bio->bi_status = errno_to_blk_status(r);
 	bio_endio(vio->bio);
@@ -2239,24 +2061,24 @@ static int rollback_block(struct dsn_engine *e, u64 block,
 	};
 	int r;
 
-	lock_block(e, &io.held, block);
+	dsn_lock_block(e, &io.held, block);
 	r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_READ, offset,
 			slot->data, e->block_bytes);
 	if (!r) {
 		memcpy(current_data, slot->data, e->block_bytes);
-		r = apply_since(e, block, e->rb.snap->epoch, slot);
+		r = dsn_apply_since(e, block, e->rb.snap->epoch, slot);
 	}
 	if (!r && memcmp(current_data, slot->data, e->block_bytes)) {
-		r = preserve(e, &io);
+		r = dsn_preserve(e, &io);
 		if (!r)
 			r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_WRITE,
 					offset, slot->data, e->block_bytes);
 	}
-	unlock_block(e, &io.held);
+	dsn_unlock_block(e, &io.held);
 	return r;
 }
 
-static void rollback_work(struct work_struct *work)
+void dsn_rollback_work(struct work_struct *work)
 {
 	struct dsn_engine *e = container_of(work, struct dsn_engine, rb.work);
 	struct dsn_slot *slot = NULL;
@@ -2270,7 +2092,7 @@ static void rollback_work(struct work_struct *work)
 		r = -ENOMEM;
 		goto out;
 	}
-	slot = slot_get(&e->read_slots);
+	slot = dsn_slot_get(&e->read_slots);
 	while (!READ_ONCE(e->rb.stop)) {
 		mutex_lock(&e->snap_lock);
 		block = e->rb.cursor;
@@ -2295,7 +2117,7 @@ static void rollback_work(struct work_struct *work)
 		}
 		cond_resched();
 	}
-	slot_put(&e->read_slots, slot);
+	dsn_slot_put(&e->read_slots, slot);
 	kvfree(current_data);
 	if (finished)
 		r = blkdev_issue_flush(e->origin_bdev);
@@ -2313,7 +2135,7 @@ out:
 		WRITE_ONCE(e->rb.state, DSN_ROLLBACK_PAUSED);
 	}
 	mutex_unlock(&e->snap_lock);
-	raise_event(e);
+	dsn_raise_event(e);
 }
 
 int dsn_rollback(struct dsn_engine *e, u64 id)
@@ -2333,7 +2155,7 @@ int dsn_rollback(struct dsn_engine *e, u64 id)
 		r = -EALREADY;
 		goto out;
 	}
-	snap = find_snap(e, id);
+	snap = dsn_find_snap(e, id);
 	if (!snap) {
 		r = -ENOENT;
 		goto out;
@@ -2403,7 +2225,7 @@ static int replay_control(struct dsn_engine *e,
 		snap->epoch = c.epoch;
 		snap->ctime_ns = c.ctime_ns;
 		strscpy(snap->name, c.name, sizeof(snap->name));
-		add_snap(e, snap);
+		dsn_add_snap(e, snap);
 		e->epoch = c.epoch;
 		e->next_id = c.id + 1;
 		memcpy(e->cur_level, e->next_level, e->nr_regions);
@@ -2411,7 +2233,7 @@ static int replay_control(struct dsn_engine *e,
 	case DYNSNAP_CTL_SNAP_DELETE:
 		if (dynsnap_ctl_snap_delete_decode(payload, h->stored_length, &d))
 			return -EUCLEAN;
-		snap = find_snap(e, d.id);
+		snap = dsn_find_snap(e, d.id);
 		if (snap) {
 			list_del(&snap->node);
 			e->nr_snaps--;
@@ -2453,7 +2275,7 @@ static int replay_record(void *context, struct dsn_log *log,
 			return 1;
 		r = replay_control(e, h, payload);
 		if (!r)
-			add_ctl_ref(e, pos, h->sequence, dynsnap_record_size(h));
+			dsn_add_ctl_ref(e, pos, h->sequence, dynsnap_record_size(h));
 		return r;
 	}
 	if (dynsnap_record_check_geometry(h, &e->geo, e->volume_sectors))
@@ -2486,22 +2308,22 @@ static int replay_record(void *context, struct dsn_log *log,
 	if (d.damaged)
 		atomic64_inc(&e->checksum_errors);
 	if (h->level != DYNSNAP_LEVEL_BIT)
-		mask = sub_mask(e, d.first, d.sectors);
+		mask = dsn_sub_mask(e, d.first, d.sectors);
 
-	index_reserve(e, block, 1);
+	dsn_index_reserve(e, block, 1);
 	spin_lock(&e->index_lock);
-	index_insert(e, block, &d, mask);
+	dsn_index_insert(e, block, &d, mask);
 	spin_unlock(&e->index_lock);
 	return 0;
 }
 
-static int replay(struct dsn_engine *e, const char **error)
+int dsn_replay(struct dsn_engine *e, const char **error)
 {
 	struct dynsnap_checkpoint c;
 	u8 *buf;
 	int r;
 
-	r = load_checkpoint(e, &c, error);
+	r = dsn_load_checkpoint(e, &c, error);
 	if (r)
 		return r;
 	buf = vmalloc((size_t)DYNSNAP_SEG_SECTORS << SECTOR_SHIFT);
@@ -2523,11 +2345,11 @@ static int replay(struct dsn_engine *e, const char **error)
 		return r;
 
 	mutex_lock(&e->snap_lock);
-	r = gc_collect(e, 0, U32_MAX);
+	r = dsn_gc_collect(e, 0, U32_MAX);
 	if (r)
 		*error = "cannot allocate memory for the index";
 	/* Give back what the last run freed, so activation stays short. */
-	if (!r && write_checkpoint(e))
+	if (!r && dsn_write_checkpoint(e))
 		DMERR("%s: no checkpoint at activation: space is not reused yet",
 		      e->name);
 	mutex_unlock(&e->snap_lock);
@@ -2584,7 +2406,7 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 		return ERR_PTR(-ENOMEM);
 	}
 	strscpy(e->name, cfg->name, sizeof(e->name));
-	INIT_WORK(&e->rb.work, rollback_work);
+	INIT_WORK(&e->rb.work, dsn_rollback_work);
 	memcpy(e->uuid, sb->uuid, sizeof(e->uuid));
 	e->layout = sb->layout;
 	e->origin_bdev = cfg->origin_bdev;
@@ -2614,7 +2436,7 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 	init_waitqueue_head(&e->drain_wait);
 	mutex_init(&e->table_lock);
 	INIT_WORK(&e->event_work, event_work);
-	INIT_WORK(&e->space_work, space_work);
+	INIT_WORK(&e->space_work, dsn_space_work);
 	INIT_LIST_HEAD(&e->space_waiters);
 	for (i = 0; i < LOCK_BUCKETS; i++) {
 		spin_lock_init(&e->locks[i].lock);
@@ -2670,7 +2492,7 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 		goto bad;
 	}
 
-	r = replay(e, error);
+	r = dsn_replay(e, error);
 	if (r)
 		goto bad;
 	return e;
@@ -2698,7 +2520,7 @@ void dsn_engine_destroy(struct dsn_engine *e)
 		dsn_log_exit(&e->slow);
 	dsn_log_exit(&e->fast);
 	if (e->block_pool)
-		free_index(e);
+		dsn_free_index(e);
 	/* Blocks the garbage collector let go are freed after a grace period. */
 	rcu_barrier();
 	engine_pools_exit(e);

@@ -45,7 +45,7 @@ enum dsn_on_full {
 	DSN_ON_FULL_DROP_OLDEST,	/* delete the oldest unused snapshot */
 };
 
-/* A held block lock; see lock_block(). */
+/* A held block lock; see dsn_lock_block(). */
 struct dsn_held {
 	struct list_head node;		/* on its lock bucket */
 	u64 block;
