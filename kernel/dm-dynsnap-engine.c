@@ -439,6 +439,7 @@ static void gc_mark_block(struct dsn_engine *e, struct dsn_block *b,
 {
 	u32 i, n = b->count;
 
+	lockdep_assert_held(&e->index_lock);
 	gc_load_block(e, b, s);
 	dynsnap_gc_mark(s->deltas, n, s->epochs, s->nr_epochs, e->block_bytes,
 			e->sub_bytes, s->dead);
@@ -452,6 +453,7 @@ static bool has_epochs(struct dsn_block *b, u32 lo, u32 hi)
 {
 	u32 first = 0, end = b->count;
 
+	lockdep_assert_held(&b->engine->index_lock);
 	/* Deltas are oldest first: the first of epoch >= lo decides. */
 	while (first < end) {
 		u32 mid = first + (end - first) / 2;
@@ -861,6 +863,7 @@ static bool drained(struct dsn_engine *e)
 /* Hold new writes back and wait for those in flight. snap_lock held. */
 void dsn_begin_switch(struct dsn_engine *e)
 {
+	lockdep_assert_held(&e->snap_lock);
 	spin_lock_irq(&e->admit_lock);
 	e->switching = true;
 	spin_unlock_irq(&e->admit_lock);
@@ -871,11 +874,16 @@ static bool needs_preserving(struct dsn_engine *e, struct dsn_io *io,
 			     struct bio *bio);
 static void preserve_work(struct work_struct *work);
 
-/* Let the held-back writes go, each through the normal decision. */
+/*
+ * Let the held-back writes go, each through the normal decision. snap_lock
+ * held.
+ */
 void dsn_end_switch(struct dsn_engine *e)
 {
 	struct dsn_io *io, *tmp;
 	LIST_HEAD(list);
+
+	lockdep_assert_held(&e->snap_lock);
 
 	spin_lock_irq(&e->admit_lock);
 	e->switching = false;
@@ -1302,13 +1310,18 @@ struct dsn_snap *dsn_find_snap(struct dsn_engine *e, u64 id)
 	return NULL;
 }
 
-/* Journal a control record on the fast tier and wait until durable. */
+/*
+ * Journal a control record on the fast tier and wait until durable.
+ * snap_lock held.
+ */
 static int log_control(struct dsn_engine *e, u32 type, u64 epoch,
 		       const u8 *payload)
 {
 	struct dynsnap_record_header h;
 	u64 pos, seq;
 	int r;
+
+	lockdep_assert_held(&e->snap_lock);
 
 	dynsnap_record_init_control(&h, type, 0, epoch,
 				    dynsnap_ctl_payload_size(type));
@@ -2034,6 +2047,7 @@ static bool next_changed(struct dsn_engine *e, unsigned long *block, u32 epoch)
 {
 	struct dsn_block *b;
 
+	lockdep_assert_held(&e->snap_lock);
 	for (b = xa_find(&e->index, block, ULONG_MAX, XA_PRESENT); b;
 	     b = xa_find_after(&e->index, block, ULONG_MAX, XA_PRESENT)) {
 		if (changed_since(e, b, epoch))
@@ -2046,7 +2060,9 @@ static bool next_changed(struct dsn_engine *e, unsigned long *block, u32 epoch)
 /*
  * Write the snapshot's bytes of one block, preserving the current ones
  * first like any overwrite. A block that holds the snapshot's bytes
- * already (changed and changed back) is left alone.
+ * already (changed and changed back) is left alone. snap_lock held, so
+ * the epoch cannot change under the write, which is not counted in
+ * flight.
  */
 static int rollback_block(struct dsn_engine *e, u64 block,
 			  struct dsn_slot *slot, u8 *current_data)
@@ -2061,6 +2077,7 @@ static int rollback_block(struct dsn_engine *e, u64 block,
 	};
 	int r;
 
+	lockdep_assert_held(&e->snap_lock);
 	dsn_lock_block(e, &io.held, block);
 	r = dsn_io_sync(&e->bios, e->origin_bdev, REQ_OP_READ, offset,
 			slot->data, e->block_bytes);
