@@ -92,6 +92,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "../core/dynsnap_control.h"
 #include "dm-dynsnap-engine.h"
 #include "dm-dynsnap-log.h"
 
@@ -300,7 +301,7 @@ struct dsn_slot *dsn_slot_get(struct dsn_slot_pool *p);
 /* Give @s back to @p. Does not sleep. */
 void dsn_slot_put(struct dsn_slot_pool *p, struct dsn_slot *s);
 
-/* ---- Block locks ---- */
+/* ---- Block locks: dm-dynsnap-lock.c ---- */
 
 /*
  * Lock @block for @h, waiting while another holds it. May sleep; no other

@@ -131,50 +131,6 @@ void dsn_slot_put(struct dsn_slot_pool *p, struct dsn_slot *s)
 	up(&p->sem);
 }
 
-/* ---- Block locks: one holder per block, released from any context ---- */
-
-static struct dsn_lock_bucket *bucket_of(struct dsn_engine *e, u64 block)
-{
-	return &e->locks[hash_64(block, ilog2(LOCK_BUCKETS))];
-}
-
-static bool try_lock(struct dsn_lock_bucket *b, struct list_head *node,
-		     u64 block)
-{
-	struct dsn_held *h;
-	unsigned long flags;
-
-	spin_lock_irqsave(&b->lock, flags);
-	list_for_each_entry(h, &b->held, node) {
-		if (h->block == block) {
-			spin_unlock_irqrestore(&b->lock, flags);
-			return false;
-		}
-	}
-	list_add(node, &b->held);
-	spin_unlock_irqrestore(&b->lock, flags);
-	return true;
-}
-
-void dsn_lock_block(struct dsn_engine *e, struct dsn_held *h, u64 block)
-{
-	struct dsn_lock_bucket *b = bucket_of(e, block);
-
-	h->block = block;
-	wait_event(b->wait, try_lock(b, &h->node, block));
-}
-
-void dsn_unlock_block(struct dsn_engine *e, struct dsn_held *h)
-{
-	struct dsn_lock_bucket *b = bucket_of(e, h->block);
-	unsigned long flags;
-
-	spin_lock_irqsave(&b->lock, flags);
-	list_del(&h->node);
-	spin_unlock_irqrestore(&b->lock, flags);
-	wake_up_all(&b->wait);
-}
-
 /* ---- Index ---- */
 
 static u32 region_of_block(struct dsn_engine *e, u64 block)
