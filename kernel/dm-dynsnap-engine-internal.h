@@ -92,6 +92,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "../core/dynsnap_checkpoint.h"
 #include "../core/dynsnap_control.h"
 #include "dm-dynsnap-engine.h"
 #include "dm-dynsnap-log.h"
@@ -273,8 +274,6 @@ struct dsn_engine {
 	} rb;
 };
 
-struct dynsnap_checkpoint;
-
 /*
  * Functions shared between the engine's files. Unless it says otherwise,
  * each runs in process context, may sleep, and needs no lock held.
@@ -311,7 +310,7 @@ void dsn_lock_block(struct dsn_engine *e, struct dsn_held *h, u64 block);
 /* Release the lock @h holds. Any context; does not sleep. */
 void dsn_unlock_block(struct dsn_engine *e, struct dsn_held *h);
 
-/* ---- Index ---- */
+/* ---- Index: dm-dynsnap-index.c ---- */
 
 /* The level of @block's region in the current epoch. Any context. */
 u8 dsn_region_level(struct dsn_engine *e, u64 block);
