@@ -382,7 +382,7 @@ void dsn_add_snap(struct dsn_engine *e, struct dsn_snap *snap);
  */
 int dsn_delete_snap(struct dsn_engine *e, struct dsn_snap *snap);
 
-/* ---- Garbage collection ---- */
+/* ---- Garbage collection: dm-dynsnap-gc.c ---- */
 
 /*
  * Drop every delta no retained snapshot can read, among blocks with deltas
