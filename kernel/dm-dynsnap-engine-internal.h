@@ -396,7 +396,7 @@ int dsn_gc_collect(struct dsn_engine *e, u32 lo, u32 hi);
  */
 int dsn_exclusive_bytes(struct dsn_engine *e, u64 *exclusive);
 
-/* ---- Checkpoints ---- */
+/* ---- Checkpoints: dm-dynsnap-checkpoint.c ---- */
 
 /* Bytes of a checkpoint of @nr_snaps snapshots, 0 if it fits no slot. */
 u32 dsn_ckpt_bytes(struct dsn_engine *e, u32 nr_snaps);
