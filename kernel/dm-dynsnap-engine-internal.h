@@ -337,7 +337,7 @@ void dsn_index_insert(struct dsn_engine *e, u64 block,
 /* Free the whole index; the engine is going away, nothing uses it. */
 void dsn_free_index(struct dsn_engine *e);
 
-/* ---- Write path and admission ---- */
+/* ---- Write path and admission: dm-dynsnap-write.c ---- */
 
 /*
  * Hold new writes back and wait until none is in flight. snap_lock held;
