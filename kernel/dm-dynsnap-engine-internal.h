@@ -359,7 +359,7 @@ int dsn_preserve(struct dsn_engine *e, struct dsn_io *io);
 void dsn_readmit(struct dsn_engine *e, struct dsn_io *io);
 void dsn_fail_io(struct dsn_engine *e, struct dsn_io *io, int r);
 
-/* ---- Space policy ---- */
+/* ---- Space policy: dm-dynsnap-space.c ---- */
 
 /* True when the table's policy is on_full drop_oldest. Any context. */
 bool dsn_drops_oldest(struct dsn_engine *e);
