@@ -368,7 +368,7 @@ void dsn_note_full(struct dsn_engine *e);
 /* The space worker (e->space_work) on e->space_wq. */
 void dsn_space_work(struct work_struct *work);
 
-/* ---- Snapshots ---- */
+/* ---- Snapshots: dm-dynsnap-snapshot.c ---- */
 
 /* The snapshot with id @id, or NULL. snap_lock held (or the replay). */
 struct dsn_snap *dsn_find_snap(struct dsn_engine *e, u64 id);
