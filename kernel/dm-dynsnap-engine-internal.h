@@ -420,7 +420,7 @@ int dsn_write_checkpoint(struct dsn_engine *e);
 int dsn_load_checkpoint(struct dsn_engine *e, struct dynsnap_checkpoint *c,
 			const char **error);
 
-/* ---- Views ---- */
+/* ---- Views: dm-dynsnap-view.c ---- */
 
 /*
  * Turn @slot->data, @block's current bytes, into its bytes at the start of
