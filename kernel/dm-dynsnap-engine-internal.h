@@ -430,7 +430,7 @@ int dsn_load_checkpoint(struct dsn_engine *e, struct dynsnap_checkpoint *c,
 int dsn_apply_since(struct dsn_engine *e, u64 block, u32 epoch,
 		    struct dsn_slot *slot);
 
-/* ---- Rollback ---- */
+/* ---- Rollback: dm-dynsnap-rollback.c ---- */
 
 /* The rollback worker (e->rb.work) on e->wq. */
 void dsn_rollback_work(struct work_struct *work);
