@@ -279,7 +279,7 @@ struct dsn_engine {
  * each runs in process context, may sleep, and needs no lock held.
  */
 
-/* ---- Engine: lifetime, failure, events ---- */
+/* ---- Engine: lifetime, failure, events: dm-dynsnap-engine.c ---- */
 
 /*
  * Have event_work tell the live table that the engine's state changed.
@@ -435,7 +435,7 @@ int dsn_apply_since(struct dsn_engine *e, u64 block, u32 epoch,
 /* The rollback worker (e->rb.work) on e->wq. */
 void dsn_rollback_work(struct work_struct *work);
 
-/* ---- Replay ---- */
+/* ---- Replay: dm-dynsnap-replay.c ---- */
 
 /*
  * Rebuild the snapshots, levels and index from the checkpoint and the
