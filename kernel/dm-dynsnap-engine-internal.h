@@ -48,8 +48,9 @@
  *     a block lock, both, or none; one tier at a time.
  *  7. index_lock (spinlock, process context only): count, cap and deltas
  *     of every index block, and e->delta_records. Changes also hold the
- *     block's lock, so a reader holds either. Nothing sleeps under it;
- *     only the xarray's own lock nests inside.
+ *     block's lock (but for the replay, before the engine is live), so a
+ *     reader holds either. Nothing sleeps under it; only the xarray's own
+ *     lock nests inside.
  *  8. admit_lock (spinlock, irq-safe): switching, inflight, the deferred
  *     list and space_waiters. Taken with interrupts off everywhere, in
  *     the map and end_io paths and under snap_lock (epoch switches);
