@@ -3,19 +3,19 @@
 // slow tier devices or image files.
 //
 // The reading mirrors what the kernel does when it activates the store
-// (kernel/dm-dynsnap-metadata.c open_store, dm-dynsnap-engine.c
-// load_checkpoint and replay, dm-dynsnap-log.c dsn_log_replay), with the
-// shared core's decoders: superblocks, both checkpoint slots, then each
-// tier's delta log from the head the checkpoint names along the segment
-// chain, every record verified. What activation would take for the end of
-// a log (a torn last batch) is no problem; what it counts as a damaged
-// record, or refuses the table for, is, with its location. Beyond the
-// kernel, the checker also looks past the end of each log: a record of the
+// (kernel/dm-dynsnap-metadata.c open_store, dm-dynsnap-checkpoint.c
+// dsn_load_checkpoint, dm-dynsnap-replay.c dsn_replay, dm-dynsnap-log.c
+// dsn_log_replay), with the shared core's decoders: superblocks, both
+// checkpoint slots, then each tier's delta log from the head the checkpoint
+// names along the segment chain, every record verified. What activation would
+// take for the end of a log (a torn last batch) is no problem; what it counts
+// as a damaged record, or refuses the table for, is, with its location. Beyond
+// the kernel, the checker also looks past the end of each log: a record of the
 // log that verifies after a header damaged beyond reading, or in a segment
-// whose header is damaged, means records that activation silently drops.
-// Only a record written by a later batch proves it (the writer issues a
-// batch once the one before is durable); one within reach of the last
-// batch may be left by a torn write, and is a note.
+// whose header is damaged, means records that activation silently drops. Only
+// a record written by a later batch proves it (the writer issues a batch once
+// the one before is durable); one within reach of the last batch may be left
+// by a torn write, and is a note.
 //
 // Problem::what is one line; where the kernel logs the same finding, it
 // starts with the kernel's words (e.g. "fast tier: delta record <seq> at
