@@ -9,37 +9,10 @@ bin=$1 golden=$2 man=$3 mkimage=$4
 . "$(dirname "$0")/lib.sh"
 EXPECT_CMD=("$bin")
 
-ok() {
-	echo "ok - $*"
-	passes=$((passes + 1))
-}
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
 
-# expect_err DESC STATUS PATTERN ARGS: dynsnap-dump ARGS exits with STATUS
-# and prints exactly one line on stderr, matching PATTERN (grep -E).
-expect_err() {
-	local desc=$1 want=$2 pattern=$3 rc=0
-	shift 3
-	"$bin" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-	if [ "$rc" != "$want" ] || [ "$(wc -l <"$tmp/err")" != 1 ] ||
-		! grep -qE -- "$pattern" "$tmp/err"; then
-		fail "$desc: exit $rc (want $want), stderr:"
-		sed 's/^/    /' "$tmp/err"
-	else
-		ok "$desc"
-	fi
-}
 
-# The man page's source with the escapes that hide plain text removed.
-sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' -e 's/\\e/\\/g' "$man" >"$tmp/man"
+plain_man "$man" >"$tmp/man"
 section() { sed -n "/^\.SH $1\$/,/^\.SH /p" "$tmp/man"; }
-# has_option TEXT_FILE OPT: OPT as a word of its own.
-has_option() {
-	grep -qE -- "(^|[^A-Za-z0-9-])$2([^A-Za-z0-9-]|$)" "$1"
-}
 
 # ---- the man page renders without warnings
 if out=$(groff -man -ww -z "$man" 2>&1) && [ -z "$out" ]; then

@@ -12,36 +12,9 @@ completion=$(dirname "$0")/../../dist/bash-completion/snapshotctl
 # Never the real /etc/dynsnap.
 export DYNSNAP_CONFIG_DIR=$tmp/etc
 
-ok() {
-	echo "ok - $*"
-	passes=$((passes + 1))
-}
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
 
-# expect_err DESC STATUS PATTERN ARGS: snapshotctl ARGS exits with STATUS
-# and prints exactly one line on stderr, matching PATTERN (grep -E).
-expect_err() {
-	local desc=$1 want=$2 pattern=$3 rc=0
-	shift 3
-	"$bin" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-	if [ "$rc" != "$want" ] || [ "$(wc -l <"$tmp/err")" != 1 ] ||
-		! grep -qE -- "$pattern" "$tmp/err"; then
-		fail "$desc: exit $rc (want $want), stderr:"
-		sed 's/^/    /' "$tmp/err"
-	else
-		ok "$desc"
-	fi
-}
 
-# The man page's source with the escapes that hide plain text removed:
-# \- is -, font changes and \& go.
-plain_man() {
-	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' -e 's/\\e/\\/g' "$man"
-}
-plain_man >"$tmp/man"
+plain_man "$man" >"$tmp/man"
 # section_of CMD: the man page's text for command CMD, from its .SS line
 # to the next .SS or .SH.
 section_of() {
@@ -56,10 +29,6 @@ synopsis_of() {
 		$0 == ".B snapshotctl " cmd { on = 1 }
 		on && /^\.(br|PP|SH)/ { on = 0 }
 		on' "$tmp/man"
-}
-# has_option TEXT_FILE OPT: OPT as a word of its own.
-has_option() {
-	grep -qE -- "(^|[^A-Za-z0-9-])$2([^A-Za-z0-9-]|$)" "$1"
 }
 
 # ---- the man page renders without warnings
