@@ -26,7 +26,8 @@
  *     or the rollback holds one for its whole run. Process context.
  *  2. snap_lock (mutex): the snapshot list and nr_snaps, the epoch,
  *     next_id, the region level maps and next_default, each snapshot's
- *     view count, the checkpoint state (ckpt_*, ctl_refs), the rollback's
+ *     view count, the checkpoint state (ckpt_*, ctl_refs, the pending
+ *     reclaim flags), the rollback's
  *     state, and the life of index blocks (only the garbage collector,
  *     which holds it, frees them). Process context: messages, view
  *     open and close, dsn_engine_configure(), the rollback (per block),
@@ -261,6 +262,9 @@ struct dsn_engine {
 	atomic64_t space_events;
 	bool full;
 	u64 space_gen;			/* checkpoints that gave segments back */
+	/* Under snap_lock: a deletion's collection or checkpoint failed. */
+	bool gc_pending;		/* collect every epoch next time */
+	bool reclaim_pending;		/* space freed but not given back yet */
 
 	/* The rollback in progress, or the last one; see dsn_rollback(). */
 	struct {
@@ -368,6 +372,14 @@ bool dsn_drops_oldest(struct dsn_engine *e);
 void dsn_note_full(struct dsn_engine *e);
 /* The space worker (e->space_work) on e->space_wq. */
 void dsn_space_work(struct work_struct *work);
+/*
+ * on_full drop_oldest: make room for a write that found none while
+ * space_gen was @seen, dropping the oldest snapshots nobody reads. Takes
+ * snap_lock: never called with it held, nor with a block lock. Returns 0
+ * when the write should try again, -ENOSPC when no room can be made, -EIO
+ * once the engine failed.
+ */
+int dsn_make_room(struct dsn_engine *e, u64 seen);
 
 /* ---- Snapshots: dm-dynsnap-snapshot.c ---- */
 
@@ -376,12 +388,20 @@ struct dsn_snap *dsn_find_snap(struct dsn_engine *e, u64 id);
 /* Append @snap, the newest. snap_lock held (or the replay). */
 void dsn_add_snap(struct dsn_engine *e, struct dsn_snap *snap);
 /*
- * Delete @snap, which has no view: journal, collect its garbage, write a
- * checkpoint. snap_lock held. Returns 0, or the journal's error (-EIO
- * once the engine failed, -ENOSPC), or -ENOMEM from the garbage
- * collector, the snapshot being deleted already.
+ * Delete @snap, which has no view: journal, then dsn_reclaim(). snap_lock
+ * held. Returns 0 once the delete is journaled (the snapshot is gone, even
+ * when the reclaim failed and stays pending), else the journal's error
+ * (-EIO once the engine failed, -ENOSPC) and the snapshot stays.
  */
 int dsn_delete_snap(struct dsn_engine *e, struct dsn_snap *snap);
+/*
+ * Collect the garbage of deleted snapshots' epochs [@lo, @hi) (all epochs
+ * while an earlier collection is pending) and write a checkpoint, leaving
+ * gc_pending or reclaim_pending set for what failed. snap_lock held.
+ * Returns 0 once a checkpoint is written, -ENOMEM, or the checkpoint's
+ * error.
+ */
+int dsn_reclaim(struct dsn_engine *e, u32 lo, u32 hi);
 
 /* ---- Garbage collection: dm-dynsnap-gc.c ---- */
 

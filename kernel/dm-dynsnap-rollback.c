@@ -3,7 +3,9 @@
  * dm-dynsnap engine: rollback. A worker writes every block that changed
  * since the snapshot back to the snapshot's bytes through the normal
  * preserving write, one block at a time under snap_lock and the block's
- * lock; suspend pauses it at a block boundary.
+ * lock; suspend pauses it at a block boundary. A block that finds no
+ * delta space under on_full drop_oldest waits, outside snap_lock, for
+ * the oldest snapshots to be dropped, as a write does.
  */
 #include <linux/device-mapper.h>
 #include <linux/sched.h>
@@ -87,6 +89,7 @@ void dsn_rollback_work(struct work_struct *work)
 	u8 *current_data;
 	bool finished = false;
 	unsigned long block;
+	u64 seen;
 	int r = 0;
 
 	current_data = kvmalloc(e->block_bytes, GFP_NOIO);
@@ -103,6 +106,7 @@ void dsn_rollback_work(struct work_struct *work)
 			finished = true;
 			break;
 		}
+		seen = e->space_gen;
 		r = rollback_block(e, block, slot, current_data);
 		if (!r) {
 			e->rb.cursor = block + 1;
@@ -112,6 +116,12 @@ void dsn_rollback_work(struct work_struct *work)
 				WRITE_ONCE(e->rb.total, e->rb.done);
 		}
 		mutex_unlock(&e->snap_lock);
+		/* Room is made under snap_lock: wait for it outside. */
+		if (r == -ENOSPC && dsn_drops_oldest(e)) {
+			r = dsn_make_room(e, seen);
+			if (!r)
+				continue;	/* the same block again */
+		}
 		if (r) {
 			DMERR("%s: rollback to snapshot %llu failed at block %lu: %d",
 			      e->name, e->rb.id, block, r);

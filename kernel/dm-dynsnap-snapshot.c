@@ -2,7 +2,8 @@
 /*
  * dm-dynsnap engine: snapshots. Creating one journals a control record
  * and switches the epoch with every write held back; deleting one
- * journals it, collects the garbage it leaves and writes a checkpoint;
+ * journals it, collects the garbage it leaves and writes a checkpoint
+ * (what fails of those two is retried at the next deletion);
  * also snap_list and set_granularity. Everything here runs under
  * snap_lock.
  */
@@ -133,7 +134,35 @@ out:
 	return r;
 }
 
-/* Delete @snap, which has no view: journal, collect, checkpoint. */
+/*
+ * Collect the garbage deletions left in epochs [@lo, @hi) (or everywhere,
+ * when an earlier collection did not finish) and write a checkpoint, so
+ * the log space they held comes back. What fails stays pending for the
+ * next deletion or drop: a deletion is journaled already, and replay
+ * collects everything anyway. snap_lock held. Returns 0 once a checkpoint
+ * is written, else the collector's or the checkpoint's error.
+ */
+int dsn_reclaim(struct dsn_engine *e, u32 lo, u32 hi)
+{
+	int r;
+
+	lockdep_assert_held(&e->snap_lock);
+	if (e->gc_pending) {
+		lo = 0;
+		hi = U32_MAX;
+	}
+	r = dsn_gc_collect(e, lo, hi);
+	e->gc_pending = r != 0;
+	if (!r)
+		r = dsn_write_checkpoint(e);
+	e->reclaim_pending = r != 0;
+	return r;
+}
+
+/*
+ * Delete @snap, which has no view: journal, then reclaim. Once the delete
+ * is journaled the snapshot is gone, whatever the reclaim does.
+ */
 int dsn_delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
 {
 	struct dynsnap_ctl_snap_delete c = { .id = snap->id };
@@ -156,12 +185,11 @@ int dsn_delete_snap(struct dsn_engine *e, struct dsn_snap *snap)
 	/* With no snapshot left no write needs delta space. */
 	if (!e->nr_snaps && xchg(&e->full, false))
 		dsn_raise_event(e);
-	r = dsn_gc_collect(e, lo, hi);
-	/* The deletion is journaled: a failed checkpoint only delays reuse. */
-	if (!r && dsn_write_checkpoint(e))
-		DMERR_LIMIT("%s: no checkpoint after deleting snapshot %llu: %s",
-			    e->name, id, "its space is not reused yet");
-	return r;
+	r = dsn_reclaim(e, lo, hi);
+	if (r)
+		DMERR_LIMIT("%s: snapshot %llu deleted, its space not reused yet: %d",
+			    e->name, id, r);
+	return 0;
 }
 
 int dsn_snap_delete(struct dsn_engine *e, u64 id)

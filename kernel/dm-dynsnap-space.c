@@ -29,8 +29,6 @@ void dsn_note_full(struct dsn_engine *e)
 	}
 }
 
-static int drop_oldest(struct dsn_engine *e, u64 seen);
-
 /*
  * The space worker: for the writes that found no room, delete the oldest
  * snapshots nobody reads until space comes back, then let them in again;
@@ -41,7 +39,6 @@ void dsn_space_work(struct work_struct *work)
 {
 	struct dsn_engine *e = container_of(work, struct dsn_engine, space_work);
 	struct dsn_io *io, *tmp;
-	unsigned int noio;
 	bool drop = false;
 	LIST_HEAD(list);
 	u64 gen;
@@ -57,11 +54,8 @@ void dsn_space_work(struct work_struct *work)
 	gen = READ_ONCE(e->space_gen);
 	list_for_each_entry(io, &list, defer_node)
 		drop |= io->seen == gen;
-	if (drop) {
-		noio = memalloc_noio_save();
-		r = drop_oldest(e, gen);
-		memalloc_noio_restore(noio);
-	}
+	if (drop)
+		r = dsn_make_room(e, gen);
 	list_for_each_entry_safe(io, tmp, &list, defer_node) {
 		list_del_init(&io->defer_node);
 		if (r && io->seen == gen)
@@ -72,19 +66,31 @@ void dsn_space_work(struct work_struct *work)
 }
 
 /*
- * on_full drop_oldest: delete the oldest snapshots nobody reads (no view,
- * no rollback) until a checkpoint gives space back, or none is left.
- * @seen is space_gen when the write found no room: if it moved since,
- * another write made room already. Returns 0 when the write should try
- * again, -ENOSPC when nothing more can be dropped.
+ * Delete the oldest snapshots nobody reads (no view, no rollback) until a
+ * checkpoint gives space back, or none is left. A deletion whose space
+ * could not be given back (its collection or checkpoint failed, for
+ * memory or a failed tier) ends the dropping: deleting more would free
+ * nothing more until a checkpoint is written, so the next write that finds
+ * no room retries that first. Its allocations are NOIO: the writes it
+ * frees may be the ones memory reclaim waits for.
  */
-static int drop_oldest(struct dsn_engine *e, u64 seen)
+int dsn_make_room(struct dsn_engine *e, u64 seen)
 {
 	struct dsn_snap *snap, *victim;
+	unsigned int noio;
 	int r = 0;
 
+	noio = memalloc_noio_save();
 	mutex_lock(&e->snap_lock);
-	while (READ_ONCE(e->space_gen) == seen && e->nr_snaps) {
+	if (READ_ONCE(e->space_gen) == seen &&
+	    (e->gc_pending || e->reclaim_pending) &&
+	    dsn_reclaim(e, 0, 0))
+		r = -ENOSPC;
+	while (!r && READ_ONCE(e->space_gen) == seen && e->nr_snaps) {
+		if (READ_ONCE(e->failed)) {
+			r = -EIO;
+			break;
+		}
 		victim = NULL;
 		list_for_each_entry(snap, &e->snaps, node) {
 			if (!snap->views) {
@@ -100,12 +106,13 @@ static int drop_oldest(struct dsn_engine *e, u64 seen)
 		       e->name, victim->id, victim->name);
 		r = dsn_delete_snap(e, victim);
 		dsn_raise_event(e);
-		if (r)
-			break;
+		if (!r && e->reclaim_pending)
+			r = -ENOSPC;
 	}
 	mutex_unlock(&e->snap_lock);
+	memalloc_noio_restore(noio);
 	if (r)
-		DMERR_LIMIT("%s: delta space full and no snapshot can be dropped: %d",
+		DMERR_LIMIT("%s: delta space full and no room can be made: %d",
 			    e->name, r);
 	return r;
 }

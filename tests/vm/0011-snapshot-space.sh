@@ -5,7 +5,8 @@
 # equals its reference, writes that need no new delta still work, and
 # deleting the snapshot makes room again. on_full drop_oldest: the oldest
 # snapshots are deleted to make room, never one with a view; with nothing
-# left to drop, ENOSPC, and the viewed snapshot still equals its reference.
+# left to drop, ENOSPC, and the viewed snapshot still equals its reference;
+# a rollback that finds the tier full waits for the drops and finishes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
@@ -133,6 +134,47 @@ dsn_view_check dsn "${SNAP[p1]}" /tmp/ref.p1
 dsn_remove dsn
 dsn_create dsn "0 $LEN dynsnap $DYNSNAP_ORIGIN $fast - 128 4 granularity sub on_full drop_oldest"
 dsn_view_check dsn "${SNAP[p1]}" /tmp/ref.p1
+dsn_remove dsn
+
+log "== a rollback that needs room waits for drops like a write"
+# r0 with 6 MiB of deltas (the oldest records of the log), r1, small
+# writes that preserve only parts of their blocks, then new data until
+# the tier is full (under on_full error, so nothing is dropped yet).
+# Rolling back to r1 rewrites whole blocks, so the rest of each partly
+# preserved block needs room: there is none until r0, the snapshot nobody
+# reads, is dropped and its records are given back.
+fresh error
+batch 50 --count 40
+snap r0
+dsn_oracle write $dev --seed 51 --count 6 --min-bytes 1M --max-bytes 1M --sequential \
+	--range 8M:6M || die "writes after r0 failed"
+dsn_oracle write $model --seed 51 --count 6 --min-bytes 1M --max-bytes 1M --sequential \
+	--range 8M:6M >/dev/null
+snap r1
+batch 52 --count 20 --range 0:8M --max-bytes 16K
+rc=0
+dsn_oracle write $dev --seed 53 --count 56 --min-bytes 1M --max-bytes 1M --sequential \
+	--range 8M:56M >/tmp/fill.out 2>&1 || rc=$?
+cat /tmp/fill.out
+assert_eq "$rc" 4 "dsn-oracle exit status of the fill before the rollback"
+is_full || die "status does not say full before the rollback: $(dsn_status dsn)"
+dmsetup reload dsn --table "0 $LEN dynsnap $DYNSNAP_ORIGIN $fast - 128 4 granularity sub on_full drop_oldest" ||
+	die "cannot reload with on_full drop_oldest"
+dmsetup suspend dsn && dmsetup resume dsn || die "cannot switch to the new table"
+mark=$(dsn_kmsg_mark)
+dmsetup message dsn 0 rollback "${SNAP[r1]}" || die "rollback to r1 refused"
+for ((i = 0; i < 3000; i++)); do
+	st=$(dsn_status_field dsn 13)
+	[[ $st == "${SNAP[r1]}":running:* ]] || break
+	sleep 0.1
+done
+dsn_kmsg_since "$mark" | grep dynsnap || true
+[[ $st == "${SNAP[r1]}":done:* ]] || die "the rollback did not finish: status field 13 is '$st'"
+assert_eq "$(dsn_snap_ids dsn | tr '\n' ' ')" "${SNAP[r1]} " "snapshots after the rollback (r0 dropped)"
+dsn_kmsg_since "$mark" | grep -q "dropping snapshot ${SNAP[r0]} " ||
+	die "the kernel did not log dropping r0"
+dsn_compare $dev /tmp/ref.r1 "live volume after the rollback to r1"
+dsn_view_check dsn "${SNAP[r1]}" /tmp/ref.r1
 dsn_remove dsn
 dsn_remove dsn_fast
 log "pass"
