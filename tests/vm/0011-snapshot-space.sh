@@ -6,7 +6,9 @@
 # deleting the snapshot makes room again. on_full drop_oldest: the oldest
 # snapshots are deleted to make room, never one with a view; with nothing
 # left to drop, ENOSPC, and the viewed snapshot still equals its reference;
-# a rollback that finds the tier full waits for the drops and finishes.
+# a checkpoint that fails during the drops ends them after the first (the
+# store fails, the other snapshots stay); a rollback that finds the tier
+# full waits for the drops and finishes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
@@ -134,6 +136,49 @@ dsn_view_check dsn "${SNAP[p1]}" /tmp/ref.p1
 dsn_remove dsn
 dsn_create dsn "0 $LEN dynsnap $DYNSNAP_ORIGIN $fast - 128 4 granularity sub on_full drop_oldest"
 dsn_view_check dsn "${SNAP[p1]}" /tmp/ref.p1
+dsn_remove dsn
+
+log "== a checkpoint that fails while snapshots are dropped stops the drops"
+# Three snapshots, then both checkpoint slots (the 8 MiB of metadata from
+# sector 8) fail every write, then more new data than the tier holds. The
+# first drop is journaled but its checkpoint fails: the store goes to
+# fail mode and no other snapshot may be dropped for space that cannot
+# come back.
+fresh drop_oldest
+for i in 1 2 3; do
+	batch $((60 + i)) --count 20
+	snap "c$i"
+done
+fast_table() {
+	dmsetup suspend dsn_fast
+	if [ "$1" = slots-fail ]; then
+		printf '0 8 linear %s 0\n8 16384 error\n16392 %s linear %s 16392\n' \
+			"$DYNSNAP_FAST" $((FAST_SECTORS - 16392)) "$DYNSNAP_FAST" | dmsetup load dsn_fast
+	else
+		dmsetup load dsn_fast --table "0 $FAST_SECTORS linear $DYNSNAP_FAST 0"
+	fi
+	dmsetup resume dsn_fast
+}
+fast_table slots-fail
+mark=$(dsn_kmsg_mark)
+rc=0
+dsn_oracle write $dev --seed 64 --count 64 --min-bytes 1M --max-bytes 1M --sequential \
+	>/tmp/fill.out 2>&1 || rc=$?
+cat /tmp/fill.out
+[ "$rc" -ne 0 ] || die "the fill succeeded although no checkpoint could be written"
+dsn_kmsg_since "$mark" | grep dynsnap || true
+for ((i = 0; i < 40; i++)); do
+	[ "$(dsn_status_field dsn 1)" = fail ] && break
+	sleep 0.5
+done
+assert_eq "$(dsn_status_field dsn 1)" fail "mode after the failed checkpoint"
+dsn_remove dsn
+fast_table linear
+dsn_create dsn "0 $LEN dynsnap $DYNSNAP_ORIGIN $fast - 128 4 granularity sub on_full drop_oldest"
+assert_eq "$(dsn_snap_ids dsn | tr '\n' ' ')" "${SNAP[c2]} ${SNAP[c3]} " \
+	"snapshots after the failed checkpoint (only the oldest dropped)"
+dsn_view_check dsn "${SNAP[c2]}" /tmp/ref.c2
+dsn_view_check dsn "${SNAP[c3]}" /tmp/ref.c3
 dsn_remove dsn
 
 log "== a rollback that needs room waits for drops like a write"
