@@ -10,6 +10,9 @@
 #     included. The mempools' reserves and the waits for larger arrays must
 #     carry every write; the number of failures injected is logged and
 #     must not be zero.
+#  3. (the debug kernel) snap_delete with one slab allocation of its own
+#     failing, at each point of its work in turn: a refused deletion
+#     leaves the snapshot listed and right, a successful one removed it.
 # Every write must succeed, the target must stay in write mode, and every
 # view must match its reference, during the pressure and after it.
 . "$(dirname "$0")/lib.sh"
@@ -141,6 +144,48 @@ else
 	log "failslab failed $injected slab allocations of kernel workers"
 	[ "$injected" -gt 0 ] || die "failslab injected no failure: the test tested nothing"
 	check_all "after failing allocations"
+fi
+
+log "== 3. deletions whose own allocations fail, at every point in turn"
+if [ ! -d "$FAILSLAB" ]; then
+	log "no $FAILSLAB: part 3 needs the debug kernel"
+else
+	# One failure per attempt, at the N-th allocation of the message's
+	# own work (fail-nth), N = 1, 2, ... until an attempt gets through
+	# untouched. An attempt that reports failure must leave its snapshot
+	# listed and right; one that reports success must have deleted it (a
+	# deletion once journaled is done, whatever fails after).
+	echo N >"$FAILSLAB/ignore-gfp-wait"
+	nth=1 refused=0 deleted=0
+	while :; do
+		[ "${#SNAPS[@]}" -gt 1 ] || batch $((100 + nth))
+		id=${SNAPS[0]}
+		rc=0
+		"$DYNSNAP_BUILD/tests/tools/dsn-fail-message" $nth dsn snap_delete "$id" >/tmp/fm.out || rc=$?
+		[ "$rc" -le 1 ] || die "dsn-fail-message: $(cat /tmp/fm.out)"
+		injected=0
+		[ "$(head -n 1 /tmp/fm.out)" != injected ] || injected=1
+		listed=0
+		! dsn_snap_ids dsn | grep -qx "$id" || listed=1
+		if [ "$rc" -eq 0 ]; then
+			[ "$listed" -eq 0 ] || die "snap_delete $id succeeded (failure $nth) but it is still listed"
+			SNAPS=("${SNAPS[@]:1}")
+			REFS=("${REFS[@]:1}")
+			deleted=$((deleted + 1))
+			[ "$injected" -eq 1 ] || break
+		else
+			[ "$listed" -eq 1 ] ||
+				die "snap_delete $id failed ($(tail -n 1 /tmp/fm.out), failure $nth) but the snapshot is gone"
+			[ "$injected" -eq 1 ] || die "snap_delete $id failed with no failure injected: $(cat /tmp/fm.out)"
+			refused=$((refused + 1))
+			dsn_view_check dsn "$id" "${REFS[0]}"
+		fi
+		nth=$((nth + 1))
+		[ "$nth" -le 2000 ] || die "no deletion got through untouched after 2000 failure points"
+	done
+	log "failure points 1-$((nth - 1)) of snap_delete: $refused refused cleanly, $((deleted - 1)) deleted anyway; point $nth not reached"
+	[ "$refused" -gt 0 ] || die "no deletion was refused: the failures missed the message"
+	check_all "after deletions with failing allocations"
 fi
 
 for id in "${SNAPS[@]}"; do

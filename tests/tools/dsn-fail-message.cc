@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+// dsn-fail-message: send one device-mapper message with the N-th fault
+// injection point the kernel passes while carrying it out made to fail.
+//
+//   dsn-fail-message N NAME WORD...
+//
+// Sends "WORD..." to sector 0 of the dm device NAME (DM_TARGET_MSG, as
+// `dmsetup message NAME 0 WORD...` does) with N written to
+// /proc/thread-self/fail-nth just before the ioctl, so the N-th
+// allocation (of the kinds failslab, fail_page_alloc... look at) the
+// ioctl makes fails, and nothing else of this task's. N from 1 up sweeps
+// the failure through the message's work. Prints "injected" or "not
+// injected" (the message ended before its N-th point), then the
+// message's answer, if any. Exit 0 when the message succeeded, 1 when
+// the kernel refused it (the errno is printed), 2 on usage or setup
+// errors.
+#include <fcntl.h>
+#include <linux/dm-ioctl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr size_t kAnswerBytes = 16384;
+
+int usage()
+{
+	std::fprintf(stderr, "usage: dsn-fail-message N NAME WORD...\n");
+	return 2;
+}
+
+bool write_number(int fd, unsigned long n)
+{
+	std::string text = std::to_string(n);
+	return pwrite(fd, text.c_str(), text.size(), 0) == static_cast<ssize_t>(text.size());
+}
+
+// What fail-nth still counts down: 0 once the failure was injected.
+long read_number(int fd)
+{
+	char text[32] = {};
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+	return n > 0 ? std::strtol(text, nullptr, 10) : -1;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+	if (argc < 4)
+		return usage();
+	char *end = nullptr;
+	unsigned long nth = std::strtoul(argv[1], &end, 10);
+	if (!*argv[1] || *end || nth == 0)
+		return usage();
+	std::string name = argv[2], text;
+	for (int i = 3; i < argc; i++)
+		text += (i > 3 ? " " : "") + std::string(argv[i]);
+	if (name.size() >= DM_NAME_LEN) {
+		std::fprintf(stderr, "dsn-fail-message: device name too long\n");
+		return 2;
+	}
+
+	// The ioctl buffer: the header, then the message, then room for the
+	// answer, which the kernel writes at data_start.
+	size_t msg_off = sizeof(struct dm_ioctl);
+	size_t total = msg_off + sizeof(struct dm_target_msg) + text.size() + 1 + kAnswerBytes;
+	std::vector<char> buf(total, 0);
+	auto *io = reinterpret_cast<struct dm_ioctl *>(buf.data());
+	io->version[0] = DM_VERSION_MAJOR;
+	io->version[1] = 0;
+	io->version[2] = 0;
+	io->data_size = total;
+	io->data_start = msg_off;
+	std::memcpy(io->name, name.c_str(), name.size());
+	auto *msg = reinterpret_cast<struct dm_target_msg *>(buf.data() + msg_off);
+	msg->sector = 0;
+	std::memcpy(msg->message, text.c_str(), text.size());
+
+	int ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		std::fprintf(stderr, "dsn-fail-message: /dev/mapper/control: %s\n", std::strerror(errno));
+		return 2;
+	}
+	int fail = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (fail < 0) {
+		std::fprintf(stderr, "dsn-fail-message: fail-nth: %s (no CONFIG_FAULT_INJECTION?)\n",
+			     std::strerror(errno));
+		return 2;
+	}
+	if (!write_number(fail, nth)) {
+		std::fprintf(stderr, "dsn-fail-message: cannot set fail-nth: %s\n", std::strerror(errno));
+		return 2;
+	}
+	int r = ioctl(ctl, DM_TARGET_MSG, buf.data());
+	int err = errno;
+	long left = read_number(fail);
+	// Nothing after the ioctl may fail.
+	if (!write_number(fail, 0)) {
+		std::fprintf(stderr, "dsn-fail-message: cannot clear fail-nth: %s\n", std::strerror(errno));
+		return 2;
+	}
+	std::printf("%s\n", left == 0 ? "injected" : "not injected");
+	if (r < 0) {
+		std::printf("error %d %s\n", err, std::strerror(err));
+		return 1;
+	}
+	if ((io->flags & DM_DATA_OUT_FLAG) && io->data_start < total)
+		std::printf("%s", buf.data() + io->data_start);
+	return 0;
+}
