@@ -20,6 +20,8 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_VOLUME_EMPTY] = "volume length must not be zero",
 	[DSN_ERR_VOLUME_UNALIGNED] =
 		"volume length must be a multiple of the block size",
+	[DSN_ERR_VOLUME_REGIONS] =
+		"volume has more than 268435456 regions: choose larger regions",
 	[DSN_ERR_FAST_TOO_SMALL] =
 		"fast device too small for superblock, metadata and deltas",
 	[DSN_ERR_SLOW_TOO_SMALL] =

@@ -36,6 +36,8 @@ extern "C" {
 #define DYNSNAP_DEFAULT_SUB_BLOCK_SECTORS 8U		/* 4 KiB */
 #define DYNSNAP_DEFAULT_REGION_SECTORS	8192U		/* 4 MiB */
 #define DYNSNAP_MAX_REGION_SECTORS	(1U << 24)	/* 8 GiB */
+/* A level map holds a byte per region and must stay one allocation. */
+#define DYNSNAP_MAX_REGIONS		(1U << 28)
 #define DYNSNAP_MAX_SUB_BLOCKS_PER_BLOCK 64U	/* one u64 bitmap per block */
 
 /* Superblock. */
@@ -151,6 +153,7 @@ enum dynsnap_err {
 	DSN_ERR_REGION_RANGE,
 	DSN_ERR_VOLUME_EMPTY,
 	DSN_ERR_VOLUME_UNALIGNED,
+	DSN_ERR_VOLUME_REGIONS,
 	DSN_ERR_FAST_TOO_SMALL,
 	DSN_ERR_SLOW_TOO_SMALL,
 	DSN_ERR_SB_SHORT,
@@ -251,8 +254,11 @@ const char *dynsnap_strerror(enum dynsnap_err err);
  */
 void dynsnap_geometry_defaults(struct dynsnap_geometry *g);
 enum dynsnap_err dynsnap_geometry_check(const struct dynsnap_geometry *g);
+/* The volume's length fits the geometry, in at most DYNSNAP_MAX_REGIONS. */
 enum dynsnap_err dynsnap_volume_check(const struct dynsnap_geometry *g,
 				      u64 volume_sectors);
+/* The regions of a checked volume; the last one may be short. */
+u32 dynsnap_region_count(const struct dynsnap_geometry *g, u64 volume_sectors);
 
 /*
  * Lay out a new store. slow_dev_sectors == 0 means no slow tier. Fails

@@ -75,6 +75,16 @@ enum dynsnap_err dynsnap_geometry_check(const struct dynsnap_geometry *g)
 	return DSN_OK;
 }
 
+/* Regions are a power of two sectors: a shift, and no 64-bit division. */
+static unsigned int region_shift(const struct dynsnap_geometry *g)
+{
+	unsigned int shift = 0;
+
+	while ((1ULL << shift) < g->region_sectors)
+		shift++;
+	return shift;
+}
+
 enum dynsnap_err dynsnap_volume_check(const struct dynsnap_geometry *g,
 				      u64 volume_sectors)
 {
@@ -82,7 +92,14 @@ enum dynsnap_err dynsnap_volume_check(const struct dynsnap_geometry *g,
 		return DSN_ERR_VOLUME_EMPTY;
 	if (volume_sectors & (g->block_sectors - 1))
 		return DSN_ERR_VOLUME_UNALIGNED;
+	if (((volume_sectors - 1) >> region_shift(g)) >= DYNSNAP_MAX_REGIONS)
+		return DSN_ERR_VOLUME_REGIONS;
 	return DSN_OK;
+}
+
+u32 dynsnap_region_count(const struct dynsnap_geometry *g, u64 volume_sectors)
+{
+	return (u32)(((volume_sectors - 1) >> region_shift(g)) + 1);
 }
 
 static u64 round_up_sectors(u64 n, u64 align)

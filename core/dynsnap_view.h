@@ -47,4 +47,22 @@ enum dynsnap_err dynsnap_view_reconstruct(u8 *data, u32 block_bytes,
 }
 #endif
 
+/*
+ * The index of a block keeps its deltas oldest epoch first and, within an
+ * epoch, in log order: the reverse of what dynsnap_view_reconstruct()
+ * wants. The place for a new delta of @new_epoch in @deltas[0..@count) is
+ * after every delta of the same or an older epoch. Replay meets records
+ * in log order, and a live preserve appends after every older record.
+ * A macro, so the kernel's and the tools' delta types (each with an
+ * @epoch field) share the rule; new deltas land at the end, so it scans
+ * from there.
+ */
+#define DYNSNAP_INDEX_POSITION(deltas, count, new_epoch)		\
+	({								\
+		u32 __pos = (count);					\
+		while (__pos && (deltas)[__pos - 1].epoch > (new_epoch))	\
+			__pos--;					\
+		__pos;							\
+	})
+
 #endif /* DYNSNAP_VIEW_H */

@@ -52,6 +52,7 @@ void dsn_add_ctl_ref(struct dsn_engine *e, u64 pos, u64 seq, u32 bytes)
 {
 	struct dsn_ctl_ref *refs;
 
+	lockdep_assert_held(&e->snap_lock);
 	if (e->nr_ctl_refs == e->cap_ctl_refs) {
 		u32 cap = max(16U, 2 * e->cap_ctl_refs);
 

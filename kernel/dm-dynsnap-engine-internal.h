@@ -40,8 +40,8 @@
  *     changes only under its lock. A context holds at most one block
  *     lock. A preserving write holds its block's from the worker until
  *     the origin write completes (dsn_end_write()); a view read, the
- *     rollback and the garbage collector hold it per block. Block locks
- *     are not known to lockdep.
+ *     rollback and the garbage collector hold it per block. Lockdep
+ *     sees every block lock as one class (dm-dynsnap-lock.c).
  *  5. A write slot (e->write_slots): taken by dsn_preserve() under the
  *     block lock.
  *  6. A tier log's mutex (struct dsn_log in dm-dynsnap-log.h): only ever
@@ -85,6 +85,7 @@
 #include <linux/atomic.h>
 #include <linux/bio.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
@@ -198,6 +199,7 @@ struct dsn_engine {
 	struct workqueue_struct *wq;
 	struct dsn_slot_pool write_slots, read_slots;
 	struct dsn_lock_bucket locks[LOCK_BUCKETS];
+	struct lockdep_map block_lock_map;	/* every block lock */
 	/* Every bio the engine allocates itself; never the callers' sets. */
 	struct bio_set bios;
 	/* Index memory, so a preserving write never fails for lack of it. */
@@ -307,13 +309,22 @@ void dsn_slot_put(struct dsn_slot_pool *p, struct dsn_slot *s);
 
 /* ---- Block locks: dm-dynsnap-lock.c ---- */
 
+/* Set up @e's block lock buckets and their lockdep class. */
+void dsn_init_block_locks(struct dsn_engine *e);
 /*
  * Lock @block for @h, waiting while another holds it. May sleep; no other
  * block lock, index_lock or admit_lock held.
  */
 void dsn_lock_block(struct dsn_engine *e, struct dsn_held *h, u64 block);
-/* Release the lock @h holds. Any context; does not sleep. */
+/* Release the lock @h holds, in the context that took it. */
 void dsn_unlock_block(struct dsn_engine *e, struct dsn_held *h);
+/*
+ * The context that took a block lock hands it to an I/O: the lock stays
+ * held, and dsn_unlock_handed_off_block() releases it in any context.
+ */
+void dsn_hand_off_block(struct dsn_engine *e);
+/* Release a handed-off block lock. Any context; does not sleep. */
+void dsn_unlock_handed_off_block(struct dsn_engine *e, struct dsn_held *h);
 
 /* ---- Index: dm-dynsnap-index.c ---- */
 

@@ -248,7 +248,6 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 {
 	const struct dynsnap_superblock *sb = cfg->sb;
 	struct dsn_engine *e;
-	unsigned int i;
 	int r;
 
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
@@ -269,7 +268,7 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 	e->subs_per_block = e->geo.block_sectors / e->geo.sub_block_sectors;
 	e->full_mask = GENMASK_ULL(e->subs_per_block - 1, 0);
 	e->block_shift = ilog2(e->geo.block_sectors);
-	e->nr_regions = DIV_ROUND_UP_ULL(e->volume_sectors, e->geo.region_sectors);
+	e->nr_regions = dynsnap_region_count(&e->geo, e->volume_sectors);
 	e->read_only = cfg->read_only;
 	e->rec_cap = round_up(2 * SECTOR_SIZE + DYNSNAP_REC_HEADER_SIZE +
 			      DYNSNAP_XOR_MAX_ENCODED(e->block_bytes) +
@@ -289,11 +288,7 @@ struct dsn_engine *dsn_engine_create(const struct dsn_engine_config *cfg,
 	INIT_WORK(&e->event_work, event_work);
 	INIT_WORK(&e->space_work, dsn_space_work);
 	INIT_LIST_HEAD(&e->space_waiters);
-	for (i = 0; i < LOCK_BUCKETS; i++) {
-		spin_lock_init(&e->locks[i].lock);
-		INIT_LIST_HEAD(&e->locks[i].held);
-		init_waitqueue_head(&e->locks[i].wait);
-	}
+	dsn_init_block_locks(e);
 
 	e->cur_level = kvmalloc(e->nr_regions, GFP_KERNEL);
 	e->next_level = kvmalloc(e->nr_regions, GFP_KERNEL);

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#include "../core/dynsnap_view.h"
 #include "dm-dynsnap-engine-internal.h"
 
 static u32 region_of_block(struct dsn_engine *e, u64 block)
@@ -148,11 +149,10 @@ void dsn_index_insert(struct dsn_engine *e, u64 block,
 		      const struct dsn_delta *d, u64 mask)
 {
 	struct dsn_block *b = xa_load(&e->index, block);
-	u32 i = b->count;
+	u32 i;
 
 	lockdep_assert_held(&e->index_lock);
-	while (i && b->deltas[i - 1].epoch > d->epoch)
-		i--;
+	i = DYNSNAP_INDEX_POSITION(b->deltas, b->count, d->epoch);
 	memmove(&b->deltas[i + 1], &b->deltas[i],
 		(b->count - i) * sizeof(*d));
 	b->deltas[i] = *d;

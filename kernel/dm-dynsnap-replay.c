@@ -3,8 +3,8 @@
  * dm-dynsnap engine: replay at activation. Load the newest checkpoint,
  * then replay each tier's log from the head it names: control records
  * rebuild the snapshots and levels, delta records the index. Runs before
- * the engine is live, so it takes index_lock and snap_lock only where
- * the helpers it shares with the live engine want them.
+ * the engine is live, under snap_lock all the same, so the helpers it
+ * shares with the live engine can assert the locks they want.
  */
 #include <linux/device-mapper.h>
 #include <linux/slab.h>
@@ -24,6 +24,7 @@ static int replay_control(struct dsn_engine *e,
 	struct dynsnap_replay_ctl c;
 	struct dsn_snap *snap;
 
+	lockdep_assert_held(&e->snap_lock);
 	if (dynsnap_replay_control(h, payload, e->epoch, e->next_id,
 				   e->nr_regions, &c))
 		return -EUCLEAN;
@@ -114,13 +115,15 @@ int dsn_replay(struct dsn_engine *e, const char **error)
 	u8 *buf;
 	int r;
 
+	mutex_lock(&e->snap_lock);
 	r = dsn_load_checkpoint(e, &c, error);
 	if (r)
-		return r;
+		goto out;
 	buf = vmalloc((size_t)DYNSNAP_SEG_SECTORS << SECTOR_SHIFT);
 	if (!buf) {
 		*error = "cannot allocate buffer to read the delta log";
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto out;
 	}
 	r = dsn_log_replay(&e->fast, buf, c.fast_head_sector, c.fast_head_seq,
 			   replay_record, e);
@@ -133,9 +136,8 @@ int dsn_replay(struct dsn_engine *e, const char **error)
 	else if (r)
 		*error = "cannot read delta log";
 	if (r)
-		return r;
+		goto out;
 
-	mutex_lock(&e->snap_lock);
 	r = dsn_gc_collect(e, 0, U32_MAX);
 	if (r)
 		*error = "cannot allocate memory for the index";
@@ -143,6 +145,7 @@ int dsn_replay(struct dsn_engine *e, const char **error)
 	if (!r && dsn_write_checkpoint(e))
 		DMERR("%s: no checkpoint at activation: space is not reused yet",
 		      e->name);
+out:
 	mutex_unlock(&e->snap_lock);
 	return r;
 }

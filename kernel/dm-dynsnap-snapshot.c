@@ -20,6 +20,7 @@ struct dsn_snap *dsn_find_snap(struct dsn_engine *e, u64 id)
 {
 	struct dsn_snap *s;
 
+	lockdep_assert_held(&e->snap_lock);
 	list_for_each_entry(s, &e->snaps, node)
 		if (s->id == id)
 			return s;
@@ -55,6 +56,7 @@ static int log_control(struct dsn_engine *e, u32 type, u64 epoch,
 
 void dsn_add_snap(struct dsn_engine *e, struct dsn_snap *snap)
 {
+	lockdep_assert_held(&e->snap_lock);
 	list_add_tail(&snap->node, &e->snaps);
 	WRITE_ONCE(e->nr_snaps, e->nr_snaps + 1);
 }

@@ -135,7 +135,7 @@ void dsn_end_write(struct dsn_io *io)
 	bool wake = false;
 
 	if (io->locked) {
-		dsn_unlock_block(e, &io->held);
+		dsn_unlock_handed_off_block(e, &io->held);
 		io->locked = false;
 	}
 	if (io->counted) {
@@ -396,6 +396,8 @@ static void preserve_work(struct work_struct *work)
 		queue_work(e->space_wq, &e->space_work);
 		return;
 	}
+	/* The bio holds the block from here until it ends. */
+	dsn_hand_off_block(e);
 	if (r) {
 		dsn_fail_io(e, io, r);
 		return;

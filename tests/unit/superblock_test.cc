@@ -148,6 +148,30 @@ TEST(Layout, MetadataGrowsWithTheVolume)
 	EXPECT_GT(big.meta_sectors, small.meta_sectors);
 }
 
+TEST(Geometry, CountsRegionsWithAShortLastOne)
+{
+	dynsnap_geometry g{128, 8, 8192};
+	EXPECT_EQ(dynsnap_region_count(&g, 128), 1u);
+	EXPECT_EQ(dynsnap_region_count(&g, 8192), 1u);
+	EXPECT_EQ(dynsnap_region_count(&g, 8192 + 128), 2u);
+	EXPECT_EQ(dynsnap_region_count(&g, 10 * 8192ull), 10u);
+	EXPECT_EQ(dynsnap_region_count(&g, (1ull << 41) - 128), 1u << 28);
+}
+
+TEST(Geometry, RefusesVolumesWithTooManyRegions)
+{
+	/* 2^28 regions of 8 sectors fit; one block more does not. */
+	dynsnap_geometry g{8, 1, 8};
+	const uint64_t most = static_cast<uint64_t>(DYNSNAP_MAX_REGIONS) * 8;
+	EXPECT_EQ(dynsnap_volume_check(&g, most), DSN_OK);
+	EXPECT_EQ(dynsnap_region_count(&g, most), DYNSNAP_MAX_REGIONS);
+	EXPECT_EQ(dynsnap_volume_check(&g, most + 8), DSN_ERR_VOLUME_REGIONS);
+	/* The u32 count would wrap to a handful of regions here. */
+	EXPECT_EQ(dynsnap_volume_check(&g, (1ull << 35) + 8), DSN_ERR_VOLUME_REGIONS);
+	dynsnap_geometry big{8, 1, 1u << 24};
+	EXPECT_EQ(dynsnap_volume_check(&big, (1ull << 35) + 8), DSN_OK);
+}
+
 TEST(Layout, RefusesSmallDevices)
 {
 	dynsnap_geometry g = geometry(128);

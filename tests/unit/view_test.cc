@@ -296,4 +296,29 @@ TEST(View, DeltasOlderThanTheSnapshotAreSkipped)
 	EXPECT_EQ(v, data);
 }
 
+struct IndexedDelta {
+	uint32_t epoch;
+	int tag;
+};
+
+TEST(IndexPosition, KeepsEpochOrderAndLogOrderWithinAnEpoch)
+{
+	std::vector<IndexedDelta> v;
+	auto insert = [&v](uint32_t epoch, int tag) {
+		v.insert(v.begin() + DYNSNAP_INDEX_POSITION(v.data(), v.size(), epoch),
+			 IndexedDelta{epoch, tag});
+	};
+	EXPECT_EQ(DYNSNAP_INDEX_POSITION(v.data(), v.size(), 5u), 0u);
+	insert(5, 1);
+	insert(7, 2);
+	insert(5, 3);	/* after the first of its epoch, before epoch 7 */
+	insert(3, 4);	/* older than everything: first */
+	insert(7, 5);
+	insert(6, 6);
+	const int want[] = {4, 1, 3, 6, 2, 5};
+	ASSERT_EQ(v.size(), std::size(want));
+	for (size_t i = 0; i < v.size(); i++)
+		EXPECT_EQ(v[i].tag, want[i]) << "at " << i;
+}
+
 } // namespace

@@ -18,6 +18,7 @@
 #include "dynsnap_gc.h"
 #include "dynsnap_names.h"
 #include "dynsnap_replay.h"
+#include "dynsnap_view.h"
 #include "store/log_replay.h"
 #include "store/superblock_reader.h"
 #include "store/tier_device.h"
@@ -481,8 +482,7 @@ bool Checker::superblocks()
 		}
 	}
 	has_slow_ = sb_.flags & DYNSNAP_SB_F_HAS_SLOW;
-	nr_regions_ = (sb_.volume_sectors + sb_.geometry.region_sectors - 1) /
-		      sb_.geometry.region_sectors;
+	nr_regions_ = dynsnap_region_count(&sb_.geometry, sb_.volume_sectors);
 
 	if (has_slow_ && !slow_)
 		problem("store", std::string(dynsnap_strerror(DSN_ERR_SB_SLOW_MISSING)) +
@@ -825,11 +825,8 @@ void Checker::on_record(uint32_t tier, const LogRecord &rec)
 		h.stored_length,
 		rec.segment,
 		opt_.records ? records_.size() - 1 : SIZE_MAX};
-	// index_insert(): epoch order, after those of the same epoch.
 	auto &v = index_[block];
-	auto at = std::upper_bound(v.begin(), v.end(), epoch,
-				   [](uint32_t ep, const Delta &x) { return ep < x.epoch; });
-	v.insert(at, d);
+	v.insert(v.begin() + DYNSNAP_INDEX_POSITION(v.data(), v.size(), epoch), d);
 }
 
 void Checker::replay_tier(uint32_t tier)

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "dynsnap_names.h"
+
 namespace dynsnap::dm::testing {
 
 namespace {
@@ -119,9 +121,12 @@ std::vector<Target> FakeDeviceMapper::status(const std::string &name)
 		if (d.rollback_done == d.rollback_total)
 			d.rollback = d.rollback.substr(0, d.rollback.find(':')) + ":done";
 	}
-	uint64_t levels[3] = {};
-	for (const std::string &l : d.region_levels)
-		levels[l == "block" ? 0 : l == "sub" ? 1 : 2]++;
+	uint64_t levels[DYNSNAP_LEVEL__COUNT] = {};
+	for (const std::string &l : d.region_levels) {
+		uint32_t level = 0;
+		dynsnap_level_parse(l.data(), l.size(), &level);
+		levels[level]++;
+	}
 	std::ostringstream s;
 	s << d.mode << " " << d.snaps.size() << " 16384/81920 8192/40960 " << d.writes.size()
 	  << " 0 " << 10 + d.next_id << " " << d.epoch << " " << levels[0] << "/" << levels[1]
@@ -207,7 +212,9 @@ std::string FakeDeviceMapper::answer(Device &d, const std::string &name,
 		return "";
 	}
 	if (m == "set_granularity" && w.size() == 4) {
-		uint32_t first = std::stoul(w[2]), count = std::stoul(w[3]);
+		uint32_t first = std::stoul(w[2]), count = std::stoul(w[3]), level;
+		if (dynsnap_level_parse(w[1].data(), w[1].size(), &level) != DSN_OK)
+			refuse(EINVAL, name + ": set_granularity");
 		if (!count || first + count > d.region_levels.size())
 			refuse(ERANGE, name + ": set_granularity");
 		for (uint32_t i = first; i < first + count; i++)
