@@ -19,10 +19,11 @@ dsn_setup
 LEN=131072	# 64 MiB volume
 BLOCK=128	# sectors: 64 KiB blocks of 16 sub-blocks of 4 KiB
 BATCH=150
-BATCHES=6	# at most, per level
+BATCHES=${DSN_RACE_BATCHES:-6}	# at most, per level
 # The stress a level gets is bounded in time too (TCG runs at any speed):
 # no batch starts after this many seconds; at least one always runs.
-BUDGET=120
+# 0019 runs this test longer.
+BUDGET=${DSN_RACE_BUDGET:-120}
 WRITERS=8
 dev=/dev/mapper/dsn
 
