@@ -15,8 +15,6 @@
 // the kernel refused it (the errno is printed), 2 on usage or setup
 // errors.
 #include <fcntl.h>
-#include <linux/dm-ioctl.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +24,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "dm_message.h"
 
 namespace {
 
@@ -64,28 +64,12 @@ int main(int argc, char **argv)
 	std::string name = argv[2], text;
 	for (int i = 3; i < argc; i++)
 		text += (i > 3 ? " " : "") + std::string(argv[i]);
-	if (name.size() >= DM_NAME_LEN) {
+	dynsnap::testing::DmMessage message(name, text, kAnswerBytes);
+	if (!message.valid()) {
 		std::fprintf(stderr, "dsn-fail-message: device name too long\n");
 		return 2;
 	}
-
-	// The ioctl buffer: the header, then the message, then room for the
-	// answer, which the kernel writes at data_start.
-	size_t msg_off = sizeof(struct dm_ioctl);
-	size_t total = msg_off + sizeof(struct dm_target_msg) + text.size() + 1 + kAnswerBytes;
-	std::vector<char> buf(total, 0);
-	auto *io = reinterpret_cast<struct dm_ioctl *>(buf.data());
-	io->version[0] = DM_VERSION_MAJOR;
-	io->version[1] = 0;
-	io->version[2] = 0;
-	io->data_size = total;
-	io->data_start = msg_off;
-	std::memcpy(io->name, name.c_str(), name.size());
-	auto *msg = reinterpret_cast<struct dm_target_msg *>(buf.data() + msg_off);
-	msg->sector = 0;
-	std::memcpy(msg->message, text.c_str(), text.size());
-
-	int ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	int ctl = dynsnap::testing::open_dm_control();
 	if (ctl < 0) {
 		std::fprintf(stderr, "dsn-fail-message: /dev/mapper/control: %s\n", std::strerror(errno));
 		return 2;
@@ -100,8 +84,7 @@ int main(int argc, char **argv)
 		std::fprintf(stderr, "dsn-fail-message: cannot set fail-nth: %s\n", std::strerror(errno));
 		return 2;
 	}
-	int r = ioctl(ctl, DM_TARGET_MSG, buf.data());
-	int err = errno;
+	int err = message.send(ctl);
 	long left = read_number(fail);
 	// Nothing after the ioctl may fail.
 	if (!write_number(fail, 0)) {
@@ -109,11 +92,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	std::printf("%s\n", left == 0 ? "injected" : "not injected");
-	if (r < 0) {
+	if (err) {
 		std::printf("error %d %s\n", err, std::strerror(err));
 		return 1;
 	}
-	if ((io->flags & DM_DATA_OUT_FLAG) && io->data_start < total)
-		std::printf("%s", buf.data() + io->data_start);
+	std::printf("%s", message.answer().c_str());
 	return 0;
 }

@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: GPL-2.0
+// dsn-crash: the workload and the checker of the power-cut test on disks
+// with a volatile write cache (tests/vm/0021-power-cut.sh).
+//
+//   dsn-crash run DEV --name DM_NAME --log FILE --seed N --first-seq N
+//                 [--steps N] [--max-sectors N] [--keep N] [--regions N]
+//   dsn-crash check --log FILE --volume DEV --list FILE --view-prefix PATH
+//                   [--state-in FILE] [--state-out FILE]
+//
+// run: on the dynsnap device DEV (dm name DM_NAME), one step after another
+// until killed or --steps are done: writes of 4 KiB to --max-sectors
+// (default 64) sectors at random places, some of them FUA (O_DSYNC),
+// flushes (fdatasync), snapshots (snap_create; beyond --keep of them,
+// default 4, the oldest is deleted) and level changes (set_granularity of
+// a random run of the --regions regions, when given). Every sector written
+// holds a header naming the write and the sector, so a checker tells which
+// write a sector holds. Each step is logged to FILE before it is issued and
+// again once it completed ("W seq first count fua" / "w seq", "F"/"f",
+// "S seq name"/"s seq id", "D seq id"/"d seq", "G seq .."/"g seq", "x seq
+// errno" when it failed, and then the run ends), one write(2) per line: a
+// killed process leaves every line it wrote. Steps are numbered from
+// --first-seq, so that the writes of one run differ from those of every
+// other; the snapshots already there (snap_list) count for --keep.
+//
+// check: after the power cut and reactivation, from the log alone:
+//  - every sector of the volume holds the newest write to it that a flush,
+//    a completed snap_create (it flushes the origin) or its own FUA made
+//    durable, or a write to it issued after that;
+//  - every snapshot whose snap_create returned and that was not deleted
+//    is in --list (snap_list's answer) under its name, and its view
+//    (--view-prefix followed by its id, e.g. /dev/mapper/dsnv7) holds, in
+//    every sector, the newest write completed before its snap_create;
+//  - a snapshot whose create or delete was cut short (or failed) may be
+//    listed or not, and is checked like the others when listed; a snapshot
+//    whose delete returned is not listed; no other snapshot is.
+// A step that failed counts as cut short. --state-in is what the check
+// after the previous cut found (the volume as it read then, the snapshots
+// that survived, with their content); --state-out writes that for the next.
+// Prints one line of JSON (the kind of step the cut hit, what was checked,
+// the first errors). Exit 0 when everything holds, 1 when not, 2 on usage
+// or I/O errors.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dm_message.h"
+
+namespace {
+
+constexpr uint32_t kSector = 512;
+constexpr uint32_t kChunkSectors = 8;	// writes are whole 4 KiB
+constexpr char kMagic[8] = {'D', 'S', 'N', 'C', 'R', 'S', 'H', '1'};
+
+uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+// The content of @sector as write @seq leaves it.
+void fill_sector(uint8_t *p, uint64_t seq, uint64_t sector)
+{
+	std::memcpy(p, kMagic, sizeof(kMagic));
+	std::memcpy(p + 8, &seq, 8);
+	std::memcpy(p + 16, &sector, 8);
+	uint64_t x = mix(seq * 0x9e3779b97f4a7c15ull ^ sector);
+	for (uint32_t i = 24; i < kSector; i += 8) {
+		x = mix(x + i);
+		std::memcpy(p + i, &x, 8);
+	}
+}
+
+// Which write a sector holds: 0 for zeros (never written), nullopt for
+// anything that is no whole sector of one write to this very sector.
+std::optional<uint64_t> decode_sector(const uint8_t *p, uint64_t sector)
+{
+	static const uint8_t zero[kSector] = {};
+	if (!std::memcmp(p, zero, kSector))
+		return 0;
+	uint64_t seq;
+	std::memcpy(&seq, p + 8, 8);
+	uint8_t want[kSector];
+	fill_sector(want, seq, sector);
+	if (std::memcmp(p, want, kSector))
+		return std::nullopt;
+	return seq;
+}
+
+std::string errno_text(int err)
+{
+	return std::to_string(err) + " " + std::strerror(err);
+}
+
+// ------------------------------------------------------------------ run --
+
+class Log {
+public:
+	explicit Log(const std::string &path)
+		: fd_(open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644))
+	{
+	}
+	~Log()
+	{
+		if (fd_ >= 0)
+			close(fd_);
+	}
+	bool ok() const { return fd_ >= 0; }
+	void line(const std::string &text)
+	{
+		std::string l = text + "\n";
+		if (write(fd_, l.data(), l.size()) != static_cast<ssize_t>(l.size())) {
+			std::perror("dsn-crash: cannot write the log");
+			std::exit(2);
+		}
+	}
+
+private:
+	int fd_;
+};
+
+struct RunOptions {
+	std::string dev, name, log;
+	uint64_t seed = 0, first_seq = 1, steps = 0, max_sectors = 64, keep = 4, regions = 0;
+};
+
+int run(const RunOptions &o)
+{
+	Log log(o.log);
+	if (!log.ok()) {
+		std::perror("dsn-crash: cannot open the log");
+		return 2;
+	}
+	int fd = open(o.dev.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+	int fua_fd = open(o.dev.c_str(), O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
+	int control = dynsnap::testing::open_dm_control();
+	if (fd < 0 || fua_fd < 0 || control < 0) {
+		std::perror("dsn-crash: cannot open the volume or /dev/mapper/control");
+		return 2;
+	}
+	uint64_t sectors = 0;
+	{
+		off_t end = lseek(fd, 0, SEEK_END);
+		sectors = end > 0 ? static_cast<uint64_t>(end) / kSector : 0;
+	}
+	uint64_t chunks = sectors / kChunkSectors;
+	uint64_t max_chunks = std::max<uint64_t>(1, o.max_sectors / kChunkSectors);
+	if (!chunks) {
+		std::fprintf(stderr, "dsn-crash: %s is empty\n", o.dev.c_str());
+		return 2;
+	}
+	void *mem = nullptr;
+	if (posix_memalign(&mem, 4096, max_chunks * kChunkSectors * kSector))
+		return 2;
+	std::unique_ptr<uint8_t, decltype(&std::free)> buf(static_cast<uint8_t *>(mem), std::free);
+
+	std::mt19937_64 rng(o.seed);
+	std::vector<std::pair<uint64_t, std::string>> snaps;	// oldest first
+	auto message = [&](const std::string &text, std::string *answer) {
+		dynsnap::testing::DmMessage m(o.name, text);
+		int err = m.send(control);
+		if (!err && answer)
+			*answer = m.answer();
+		return err;
+	};
+	std::string list;
+	if (int err = message("snap_list", &list)) {
+		std::fprintf(stderr, "dsn-crash: snap_list: %s\n", std::strerror(err));
+		return 2;
+	}
+	{
+		std::istringstream in(list);
+		std::string line, name;
+		uint64_t id;
+		while (std::getline(in, line))
+			if (std::istringstream(line) >> id >> name)
+				snaps.emplace_back(id, name);
+	}
+	// The first failure ends the run: the power is gone, or the volume.
+	auto failed = [&](const std::string &seq, int err) {
+		log.line("x " + seq + " " + std::to_string(err));
+		std::fprintf(stderr, "dsn-crash: step %s failed: %s\n", seq.c_str(),
+			     std::strerror(err));
+		return 3;
+	};
+	uint64_t last = o.steps ? o.first_seq + o.steps - 1 : UINT64_MAX;
+	for (uint64_t seq = o.first_seq; seq <= last; seq++) {
+		uint64_t pick = rng() % 100;
+		std::string s = std::to_string(seq);
+		if (pick < 75) {
+			uint64_t n = 1 + rng() % max_chunks;
+			uint64_t first = (rng() % (chunks - std::min(n, chunks) + 1)) * kChunkSectors;
+			uint64_t count = std::min(n, chunks) * kChunkSectors;
+			bool fua = rng() % 10 == 0;
+			for (uint64_t i = 0; i < count; i++)
+				fill_sector(buf.get() + i * kSector, seq, first + i);
+			log.line("W " + s + " " + std::to_string(first) + " " + std::to_string(count) +
+				 (fua ? " 1" : " 0"));
+			ssize_t r = pwrite(fua ? fua_fd : fd, buf.get(), count * kSector,
+					   static_cast<off_t>(first * kSector));
+			int err = r < 0 ? errno : 0;
+			if (r >= 0 && r != static_cast<ssize_t>(count * kSector))
+				err = EIO;
+			if (err)
+				return failed(s, err);
+			log.line("w " + s);
+		} else if (pick < 85) {
+			log.line("F " + s);
+			if (fdatasync(fd))
+				return failed(s, errno);
+			log.line("f " + s);
+		} else if (pick < 95) {
+			std::string name = "c" + s, answer;
+			log.line("S " + s + " " + name);
+			int err = message("snap_create " + name, &answer);
+			uint64_t id = std::strtoull(answer.c_str(), nullptr, 10);
+			if (err || !id)
+				return failed(s, err ? err : EPROTO);
+			log.line("s " + s + " " + std::to_string(id));
+			snaps.emplace_back(id, name);
+			while (snaps.size() > o.keep) {
+				std::string d = std::to_string(++seq);
+				log.line("D " + d + " " + std::to_string(snaps.front().first));
+				err = message("snap_delete " + std::to_string(snaps.front().first), nullptr);
+				if (err)
+					return failed(d, err);
+				log.line("d " + d);
+				snaps.erase(snaps.begin());
+			}
+		} else if (o.regions) {
+			static const char *const levels[] = {"block", "sub", "bit"};
+			uint64_t first = rng() % o.regions;
+			uint64_t count = 1 + rng() % (o.regions - first);
+			std::string text = std::string("set_granularity ") + levels[rng() % 3] + " " +
+					   std::to_string(first) + " " + std::to_string(count);
+			log.line("G " + s + " " + text);
+			if (int err = message(text, nullptr))
+				return failed(s, err);
+			log.line("g " + s);
+		}
+	}
+	return 0;
+}
+
+// ---------------------------------------------------------------- check --
+
+struct Snapshot {
+	std::string name;
+	uint64_t id = 0;
+	bool acked = false;		// snap_create returned
+	bool deleting = false;		// snap_delete issued
+	bool deleted = false;		// snap_delete returned
+	std::vector<uint64_t> content;	// per sector: the write it must hold
+};
+
+struct Model {
+	uint64_t sectors = 0;
+	std::vector<uint64_t> current;		// newest completed write per sector
+	std::vector<uint64_t> durable;		// newest durable write per sector
+	std::vector<std::set<uint64_t>> maybe;	// writes that may have reached it
+	std::vector<uint64_t> dirty;		// sectors written since durability
+	std::map<std::string, Snapshot> snaps;	// by name
+	std::map<uint64_t, std::string> names;	// id -> name
+	std::map<std::string, uint64_t> cut_at;	// kind of the step the cut hit
+	std::string cut_kind = "between steps";
+	uint64_t steps = 0;
+};
+
+// Everything completed so far is durable: a flush or a snapshot returned.
+void make_durable(Model &m)
+{
+	for (uint64_t s : m.dirty) {
+		m.durable[s] = m.current[s];
+		m.maybe[s].clear();
+	}
+	m.dirty.clear();
+}
+
+bool read_log(const std::string &path, Model &m, std::string *error)
+{
+	std::ifstream in(path);
+	if (!in) {
+		*error = "cannot read " + path;
+		return false;
+	}
+	struct Pending {
+		char kind = 0;
+		uint64_t first = 0, count = 0;
+		bool fua = false;
+		std::string name;
+		uint64_t id = 0;
+	};
+	std::map<uint64_t, Pending> pending;
+	std::string line;
+	uint64_t n = 0;
+	while (std::getline(in, line)) {
+		n++;
+		std::istringstream w(line);
+		char kind;
+		uint64_t seq;
+		if (!(w >> kind >> seq)) {
+			*error = path + ":" + std::to_string(n) + ": not a log line: " + line;
+			return false;
+		}
+		Pending p;
+		p.kind = kind;
+		switch (kind) {
+		case 'W':
+			w >> p.first >> p.count >> p.fua;
+			if (!w || p.first + p.count > m.sectors) {
+				*error = path + ":" + std::to_string(n) + ": bad write: " + line;
+				return false;
+			}
+			// It may reach the disk from the moment it is issued.
+			for (uint64_t s = p.first; s < p.first + p.count; s++)
+				m.maybe[s].insert(seq);
+			break;
+		case 'S':
+			w >> p.name;
+			m.snaps[p.name].name = p.name;
+			m.snaps[p.name].content = m.current;
+			break;
+		case 'D':
+			w >> p.id;
+			if (m.names.count(p.id))
+				m.snaps[m.names[p.id]].deleting = true;
+			break;
+		case 'F':
+		case 'G':
+			break;
+		case 'w': {
+			auto it = pending.find(seq);
+			if (it == pending.end() || it->second.kind != 'W')
+				break;
+			const Pending &q = it->second;
+			for (uint64_t s = q.first; s < q.first + q.count; s++) {
+				m.current[s] = seq;
+				if (q.fua) {
+					m.durable[s] = seq;
+					m.maybe[s].clear();
+				} else {
+					m.dirty.push_back(s);
+				}
+			}
+			pending.erase(it);
+			continue;
+		}
+		case 'f':
+			make_durable(m);
+			pending.erase(seq);
+			continue;
+		case 's': {
+			auto it = pending.find(seq);
+			w >> p.id;
+			if (it == pending.end() || it->second.kind != 'S' || !w) {
+				*error = path + ":" + std::to_string(n) + ": bad snapshot: " + line;
+				return false;
+			}
+			Snapshot &sn = m.snaps[it->second.name];
+			sn.acked = true;
+			sn.id = p.id;
+			m.names[p.id] = sn.name;
+			make_durable(m);	// snap_create flushes the origin
+			pending.erase(it);
+			continue;
+		}
+		case 'd': {
+			auto it = pending.find(seq);
+			if (it != pending.end() && m.names.count(it->second.id))
+				m.snaps[m.names[it->second.id]].deleted = true;
+			pending.erase(seq);
+			continue;
+		}
+		case 'g':
+			pending.erase(seq);
+			continue;
+		case 'x':
+			// A failed step is a step cut short: it stays pending. A
+			// failed snap_create or snap_delete may have taken effect all
+			// the same (its record reached a cache the cut kept).
+			continue;
+		default:
+			*error = path + ":" + std::to_string(n) + ": unknown step: " + line;
+			return false;
+		}
+		pending[seq] = p;
+		m.steps++;
+	}
+	// What the cut hit: a step issued and never completed.
+	static const std::map<char, const char *> kinds = {
+		{'W', "write"}, {'F', "flush"}, {'S', "snap_create"},
+		{'D', "snap_delete"}, {'G', "set_granularity"}};
+	for (const auto &[seq, p] : pending) {
+		(void)seq;
+		auto k = kinds.find(p.kind);
+		if (k != kinds.end())
+			m.cut_kind = k->second;
+		if (p.kind == 'W' && p.fua)
+			m.cut_kind = "FUA write";
+	}
+	return true;
+}
+
+class Checker {
+public:
+	void fail(const std::string &what)
+	{
+		if (errors_.size() < 20)
+			errors_.push_back(what);
+		failures_++;
+	}
+	uint64_t failures() const { return failures_; }
+	const std::vector<std::string> &errors() const { return errors_; }
+
+	// Reads @dev whole, calling @sector_fn(sector, decoded).
+	template <typename Fn>
+	bool scan(const std::string &dev, uint64_t sectors, Fn sector_fn)
+	{
+		int fd = open(dev.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+		if (fd < 0) {
+			fail("cannot open " + dev + ": " + errno_text(errno));
+			return false;
+		}
+		constexpr uint64_t kRun = 2048;	// sectors per read
+		void *mem = nullptr;
+		if (posix_memalign(&mem, 4096, kRun * kSector)) {
+			close(fd);
+			return false;
+		}
+		std::unique_ptr<uint8_t, decltype(&std::free)> buf(static_cast<uint8_t *>(mem),
+								   std::free);
+		bool ok = true;
+		for (uint64_t at = 0; at < sectors && ok; at += kRun) {
+			uint64_t n = std::min(kRun, sectors - at);
+			ssize_t r = pread(fd, buf.get(), n * kSector, static_cast<off_t>(at * kSector));
+			if (r != static_cast<ssize_t>(n * kSector)) {
+				fail("read error on " + dev + " at sector " + std::to_string(at) + ": " +
+				     errno_text(r < 0 ? errno : EIO));
+				ok = false;
+				break;
+			}
+			for (uint64_t i = 0; i < n; i++)
+				sector_fn(at + i, decode_sector(buf.get() + i * kSector, at + i));
+		}
+		close(fd);
+		return ok;
+	}
+
+private:
+	std::vector<std::string> errors_;
+	uint64_t failures_ = 0;
+};
+
+std::string seq_text(std::optional<uint64_t> s)
+{
+	return s ? "write " + std::to_string(*s) : "bytes of no write";
+}
+
+struct CheckOptions {
+	std::string log, volume, list, view_prefix, state_in, state_out;
+};
+
+// The state a previous check found: the volume as it read and the
+// snapshots that survived, all of it durable.
+bool load_state(const std::string &path, Model &m, std::string *error)
+{
+	std::ifstream in(path);
+	nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+	if (j.is_discarded() || !j.contains("volume") || !j["volume"].is_array() ||
+	    j["volume"].size() != m.sectors || !j.contains("snapshots")) {
+		*error = path + ": not a state of this volume";
+		return false;
+	}
+	m.current = j["volume"].get<std::vector<uint64_t>>();
+	m.durable = m.current;
+	for (const auto &e : j["snapshots"]) {
+		Snapshot sn;
+		sn.name = e.at("name").get<std::string>();
+		sn.id = e.at("id").get<uint64_t>();
+		sn.acked = true;
+		sn.content = e.at("content").get<std::vector<uint64_t>>();
+		if (sn.content.size() != m.sectors) {
+			*error = path + ": snapshot " + sn.name + " has another size";
+			return false;
+		}
+		m.names[sn.id] = sn.name;
+		m.snaps[sn.name] = std::move(sn);
+	}
+	return true;
+}
+
+int check(const CheckOptions &o)
+{
+	Model m;
+	{
+		int fd = open(o.volume.c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			std::fprintf(stderr, "dsn-crash: cannot open %s: %s\n", o.volume.c_str(),
+				     std::strerror(errno));
+			return 2;
+		}
+		off_t end = lseek(fd, 0, SEEK_END);
+		close(fd);
+		m.sectors = end > 0 ? static_cast<uint64_t>(end) / kSector : 0;
+	}
+	m.current.assign(m.sectors, 0);
+	m.durable.assign(m.sectors, 0);
+	m.maybe.assign(m.sectors, {});
+	std::string error;
+	if (!o.state_in.empty() && !load_state(o.state_in, m, &error)) {
+		std::fprintf(stderr, "dsn-crash: %s\n", error.c_str());
+		return 2;
+	}
+	if (!read_log(o.log, m, &error)) {
+		std::fprintf(stderr, "dsn-crash: %s\n", error.c_str());
+		return 2;
+	}
+
+	Checker c;
+	uint64_t checked_sectors = 0;
+	nlohmann::json state{{"volume", nlohmann::json::array()}, {"snapshots", nlohmann::json::array()}};
+	c.scan(o.volume, m.sectors, [&](uint64_t s, std::optional<uint64_t> got) {
+		checked_sectors++;
+		state["volume"].push_back(got.value_or(0));
+		if (got && (*got == m.durable[s] || m.maybe[s].count(*got)))
+			return;
+		c.fail("volume sector " + std::to_string(s) + " holds " + seq_text(got) +
+		       ", not write " + std::to_string(m.durable[s]) + " (durable) or one issued after it");
+	});
+
+	// What snap_list lists: id name ...
+	std::map<uint64_t, std::string> listed;
+	{
+		std::ifstream in(o.list);
+		if (!in) {
+			std::fprintf(stderr, "dsn-crash: cannot read %s\n", o.list.c_str());
+			return 2;
+		}
+		std::string line;
+		while (std::getline(in, line)) {
+			std::istringstream w(line);
+			uint64_t id;
+			std::string name;
+			if (w >> id >> name)
+				listed[id] = name;
+		}
+	}
+	uint64_t checked_snaps = 0;
+	for (const auto &[name, sn] : m.snaps) {
+		bool must = sn.acked && !sn.deleting;
+		uint64_t id = sn.id;
+		if (!sn.acked) {
+			// Cut inside its snap_create: listed or not, by name.
+			for (const auto &[lid, lname] : listed)
+				if (lname == name)
+					id = lid;
+		}
+		bool is_listed = id && listed.count(id) && listed[id] == name;
+		if (sn.deleted && is_listed)
+			c.fail("snapshot " + std::to_string(id) + " (" + name +
+			       ") is listed after its snap_delete returned");
+		if (must && !is_listed)
+			c.fail("snapshot " + std::to_string(id) + " (" + name +
+			       ") was acknowledged but is not listed");
+		if (!is_listed || sn.deleted)
+			continue;
+		checked_snaps++;
+		state["snapshots"].push_back({{"id", id}, {"name", name}, {"content", sn.content}});
+		std::string view = o.view_prefix + std::to_string(id);
+		c.scan(view, m.sectors, [&](uint64_t s, std::optional<uint64_t> got) {
+			uint64_t want = sn.content[s];
+			if (got && *got == want)
+				return;
+			c.fail("snapshot " + std::to_string(id) + " (" + name + ") sector " +
+			       std::to_string(s) + " holds " + seq_text(got) + ", not write " +
+			       std::to_string(want));
+		});
+	}
+	for (const auto &[id, name] : listed) {
+		auto it = m.snaps.find(name);
+		if (it == m.snaps.end() || (it->second.acked && it->second.id != id))
+			c.fail("snapshot " + std::to_string(id) + " (" + name +
+			       ") is listed but was never created");
+	}
+
+	nlohmann::json j{{"cut_in", m.cut_kind},
+			 {"steps", m.steps},
+			 {"volume_sectors_checked", checked_sectors},
+			 {"snapshots_checked", checked_snaps},
+			 {"snapshots_listed", listed.size()},
+			 {"failures", c.failures()},
+			 {"errors", c.errors()}};
+	std::cout << j.dump() << "\n";
+	if (c.failures())
+		return 1;
+	if (!o.state_out.empty()) {
+		std::ofstream out(o.state_out);
+		out << state.dump() << "\n";
+		if (!out) {
+			std::fprintf(stderr, "dsn-crash: cannot write %s\n", o.state_out.c_str());
+			return 2;
+		}
+	}
+	return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	CLI::App app{"Workload and checker of the power-cut test"};
+	app.require_subcommand(1);
+	RunOptions ro;
+	CLI::App *r = app.add_subcommand("run", "write, flush and snapshot until killed");
+	r->add_option("dev", ro.dev, "the dynsnap device")->required();
+	r->add_option("--name", ro.name, "its device-mapper name")->required();
+	r->add_option("--log", ro.log, "the log of steps")->required();
+	r->add_option("--seed", ro.seed, "seed of the steps")->required();
+	r->add_option("--first-seq", ro.first_seq, "number of the first step (default 1)")
+		->check(CLI::Range(uint64_t{1}, uint64_t{1} << 60));
+	r->add_option("--steps", ro.steps, "stop after this many steps (default: never)");
+	r->add_option("--max-sectors", ro.max_sectors, "largest write, in sectors (default 64)")
+		->check(CLI::Range(8, 2048));
+	r->add_option("--keep", ro.keep, "snapshots kept (default 4)")->check(CLI::Range(1, 64));
+	r->add_option("--regions", ro.regions, "regions of the volume, for set_granularity");
+	CheckOptions co;
+	CLI::App *c = app.add_subcommand("check", "check the volume and its snapshots after a cut");
+	c->add_option("--log", co.log, "the log of steps")->required();
+	c->add_option("--volume", co.volume, "the dynsnap device")->required();
+	c->add_option("--list", co.list, "snap_list's answer")->required();
+	c->add_option("--view-prefix", co.view_prefix, "path of the views, before the id")
+		->required();
+	c->add_option("--state-in", co.state_in, "what the check after the previous cut found");
+	c->add_option("--state-out", co.state_out, "where to write what this check found");
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::ParseError &e) {
+		return app.exit(e) ? 2 : 0;
+	}
+	return r->parsed() ? run(ro) : check(co);
+}

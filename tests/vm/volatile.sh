@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# Disks with a volatile write cache for the crash tests, inside the test VM
+# (sourced after lib.sh): each is one of the VM's disks served by nbdkit
+# with the dsnvolatile plugin (tests/tools/volatile_disk) over a unix
+# socket, and used through the kernel's nbd driver. A write is durable on
+# the disk under it only after a flush or as a FUA write; vc_cut is the
+# power cut.
+#
+#   vc_up NAME DISK       serve DISK; prints the nbd device to use
+#   vc_cut NAME KEEP SEED kill the server (SIGKILL), disconnect, and keep
+#                         what KEEP (none, all, random, torn) chooses of the
+#                         cache; prints the cut's report (JSON)
+#   vc_down NAME          a clean stop: everything written is kept
+#   vc_down_all           vc_down every disk still up (for cleanup traps)
+# State in /run/dsn-volatile/NAME.{sock,journal,pid,nbd,disk}.
+
+VC_DIR=/run/dsn-volatile
+VC_PLUGIN=${DYNSNAP_BUILD:-}/tests/tools/volatile_disk/nbdkit-dsnvolatile-plugin.so
+VC_CUT=${DYNSNAP_BUILD:-}/tests/tools/volatile_disk/dsn-volatile-cut
+
+# vc_require: skip unless nbdkit, nbd-client, the nbd driver and the plugin
+# are there.
+vc_require() {
+	command -v nbdkit >/dev/null || skip "nbdkit is not installed (Debian package nbdkit)"
+	command -v nbd-client >/dev/null || skip "nbd-client is not installed (Debian package nbd-client)"
+	[ -f "$VC_PLUGIN" ] || die "$VC_PLUGIN not built (cmake --build build)"
+	[ -x "$VC_CUT" ] || die "$VC_CUT not built (cmake --build build)"
+	if [ ! -d /sys/module/nbd ]; then
+		modprobe nbd nbds_max=8 || skip "the kernel has no nbd driver"
+	fi
+	mkdir -p "$VC_DIR"
+}
+
+# vc_free_nbd: print the first nbd device not in use.
+vc_free_nbd() {
+	local d
+	for d in /sys/block/nbd*; do
+		[ -e "$d/pid" ] && continue
+		echo "/dev/${d##*/}"
+		return 0
+	done
+	die "no free nbd device"
+}
+
+vc_up() {
+	local name=$1 disk=$2 s=$VC_DIR/$1 nbd i
+	rm -f "$s.sock" "$s.pid"
+	nbdkit --unix "$s.sock" --pidfile "$s.pid" "$VC_PLUGIN" \
+		medium="$disk" journal="$s.journal" cache-mib="${VC_CACHE_MIB:-32}" >&2 ||
+		die "cannot serve $disk with a volatile cache"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$s.sock" ] && [ -s "$s.pid" ] && break
+		sleep 0.1
+	done
+	[ -S "$s.sock" ] || die "nbdkit for $disk did not start"
+	nbd=$(vc_free_nbd)
+	nbd-client -unix "$s.sock" "$nbd" -b 512 >&2 || die "nbd-client cannot attach $nbd to $disk"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(blockdev --getsz "$nbd" 2>/dev/null || echo 0)" -gt 0 ] && break
+		sleep 0.1
+	done
+	echo "$nbd" >"$s.nbd"
+	echo "$disk" >"$s.disk"
+	echo "$nbd"
+}
+
+# vc_stop NAME SIGNAL: stop the server and detach its nbd device.
+vc_stop() {
+	local s=$VC_DIR/$1 pid i
+	pid=$(cat "$s.pid" 2>/dev/null || true)
+	# Killed first, so nothing in flight reaches the disk; detached before
+	# anything waits for I/O that will never complete.
+	[ -z "$pid" ] || kill "-$2" "$pid" 2>/dev/null || true
+	nbd-client -d "$(cat "$s.nbd")" >/dev/null 2>&1 || true
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$s.pid" "$s.sock"
+}
+
+vc_cut() {
+	local s=$VC_DIR/$1
+	vc_stop "$1" KILL
+	"$VC_CUT" --medium "$(cat "$s.disk")" --journal "$s.journal" --keep "$2" --seed "$3" ||
+		die "cannot apply the power cut to $(cat "$s.disk")"
+	rm -f "$s.nbd"
+}
+
+vc_down() {
+	vc_cut "$1" all 0 >/dev/null
+}
+
+vc_down_all() {
+	local f
+	for f in "$VC_DIR"/*.nbd; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		vc_down "${f%.nbd}"
+	done
+}
