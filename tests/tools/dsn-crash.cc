@@ -36,6 +36,8 @@
 // A step that failed counts as cut short. --state-in is what the check
 // after the previous cut found (the volume as it read then, the snapshots
 // that survived, with their content); --state-out writes that for the next.
+// --allow-read-errors (a check while a device fails): a sector that cannot
+// be read is counted, not a failure; only a sector that reads wrong is.
 // Prints one line of JSON (the kind of step the cut hit, what was checked,
 // the first errors). Exit 0 when everything holds, 1 when not, 2 on usage
 // or I/O errors.
@@ -433,6 +435,9 @@ public:
 	}
 	uint64_t failures() const { return failures_; }
 	const std::vector<std::string> &errors() const { return errors_; }
+	// Read errors end no scan, and count apart: only wrong bytes fail.
+	void allow_read_errors() { allow_read_errors_ = true; }
+	uint64_t read_errors() const { return read_errors_; }
 
 	// Reads @dev whole, calling @sector_fn(sector, decoded).
 	template <typename Fn>
@@ -455,14 +460,29 @@ public:
 		for (uint64_t at = 0; at < sectors && ok; at += kRun) {
 			uint64_t n = std::min(kRun, sectors - at);
 			ssize_t r = pread(fd, buf.get(), n * kSector, static_cast<off_t>(at * kSector));
-			if (r != static_cast<ssize_t>(n * kSector)) {
+			if (r == static_cast<ssize_t>(n * kSector)) {
+				for (uint64_t i = 0; i < n; i++)
+					sector_fn(at + i, decode_sector(buf.get() + i * kSector, at + i));
+				continue;
+			}
+			if (!allow_read_errors_) {
 				fail("read error on " + dev + " at sector " + std::to_string(at) + ": " +
 				     errno_text(r < 0 ? errno : EIO));
 				ok = false;
 				break;
 			}
-			for (uint64_t i = 0; i < n; i++)
-				sector_fn(at + i, decode_sector(buf.get() + i * kSector, at + i));
+			// Again 4 KiB at a time: what can be read is checked.
+			for (uint64_t i = 0; i < n; i += kChunkSectors) {
+				uint64_t m = std::min<uint64_t>(kChunkSectors, n - i);
+				uint8_t *p = buf.get() + i * kSector;
+				if (pread(fd, p, m * kSector, static_cast<off_t>((at + i) * kSector)) !=
+				    static_cast<ssize_t>(m * kSector)) {
+					read_errors_ += m;
+					continue;
+				}
+				for (uint64_t k = 0; k < m; k++)
+					sector_fn(at + i + k, decode_sector(p + k * kSector, at + i + k));
+			}
 		}
 		close(fd);
 		return ok;
@@ -470,7 +490,8 @@ public:
 
 private:
 	std::vector<std::string> errors_;
-	uint64_t failures_ = 0;
+	uint64_t failures_ = 0, read_errors_ = 0;
+	bool allow_read_errors_ = false;
 };
 
 std::string seq_text(std::optional<uint64_t> s)
@@ -480,6 +501,7 @@ std::string seq_text(std::optional<uint64_t> s)
 
 struct CheckOptions {
 	std::string log, volume, list, view_prefix, state_in, state_out;
+	bool allow_read_errors = false;
 };
 
 // The state a previous check found: the volume as it read and the
@@ -539,6 +561,8 @@ int check(const CheckOptions &o)
 	}
 
 	Checker c;
+	if (o.allow_read_errors)
+		c.allow_read_errors();
 	uint64_t checked_sectors = 0;
 	nlohmann::json state{{"volume", nlohmann::json::array()}, {"snapshots", nlohmann::json::array()}};
 	c.scan(o.volume, m.sectors, [&](uint64_t s, std::optional<uint64_t> got) {
@@ -611,11 +635,13 @@ int check(const CheckOptions &o)
 			 {"snapshots_checked", checked_snaps},
 			 {"snapshots_listed", listed.size()},
 			 {"failures", c.failures()},
+			 {"sectors_unreadable", c.read_errors()},
 			 {"errors", c.errors()}};
 	std::cout << j.dump() << "\n";
 	if (c.failures())
 		return 1;
-	if (!o.state_out.empty()) {
+	// Unread sectors are no state to go on from.
+	if (!o.state_out.empty() && !c.read_errors()) {
 		std::ofstream out(o.state_out);
 		out << state.dump() << "\n";
 		if (!out) {
@@ -654,6 +680,8 @@ int main(int argc, char **argv)
 		->required();
 	c->add_option("--state-in", co.state_in, "what the check after the previous cut found");
 	c->add_option("--state-out", co.state_out, "where to write what this check found");
+	c->add_flag("--allow-read-errors", co.allow_read_errors,
+		    "count read errors apart; only wrong bytes fail (no --state-out then)");
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {

@@ -12,7 +12,10 @@
 #                         cache; prints the cut's report (JSON)
 #   vc_down NAME          a clean stop: everything written is kept
 #   vc_down_all           vc_down every disk still up (for cleanup traps)
-# State in /run/dsn-volatile/NAME.{sock,journal,pid,nbd,disk}.
+#   vc_fail NAME read|write  from now on every read (or write) of the disk
+#                         fails with EIO (nbdkit's error filter)
+#   vc_heal NAME          no more injected errors
+# State in /run/dsn-volatile/NAME.{sock,journal,pid,nbd,disk,fail-*}.
 
 VC_DIR=/run/dsn-volatile
 VC_PLUGIN=${DYNSNAP_BUILD:-}/tests/tools/volatile_disk/nbdkit-dsnvolatile-plugin.so
@@ -44,9 +47,12 @@ vc_free_nbd() {
 
 vc_up() {
 	local name=$1 disk=$2 s=$VC_DIR/$1 nbd i
-	rm -f "$s.sock" "$s.pid"
-	nbdkit --unix "$s.sock" --pidfile "$s.pid" "$VC_PLUGIN" \
-		medium="$disk" journal="$s.journal" cache-mib="${VC_CACHE_MIB:-32}" >&2 ||
+	rm -f "$s.sock" "$s.pid" "$s.fail-read" "$s.fail-write"
+	# The error filter injects nothing until vc_fail creates its file.
+	nbdkit --unix "$s.sock" --pidfile "$s.pid" --filter=error "$VC_PLUGIN" \
+		medium="$disk" journal="$s.journal" cache-mib="${VC_CACHE_MIB:-32}" \
+		error-pread-rate=100% error-pread-file="$s.fail-read" \
+		error-pwrite-rate=100% error-pwrite-file="$s.fail-write" >&2 ||
 		die "cannot serve $disk with a volatile cache"
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$s.sock" ] && [ -s "$s.pid" ] && break
@@ -98,4 +104,15 @@ vc_down_all() {
 		f=${f##*/}
 		vc_down "${f%.nbd}"
 	done
+}
+
+vc_fail() {
+	case "$2" in
+	read | write) : >"$VC_DIR/$1.fail-$2" ;;
+	*) die "vc_fail: read or write, not '$2'" ;;
+	esac
+}
+
+vc_heal() {
+	rm -f "$VC_DIR/$1.fail-read" "$VC_DIR/$1.fail-write"
 }
