@@ -8,7 +8,6 @@
 # in write or fail mode, and fail mode came with a dm event. Once the
 # device is healed and the volume activated again, every flushed write and
 # every acknowledged snapshot is there. DYNSNAP_FAULT_SEED replays a run.
-# vm-tier: every-kernel
 # vm-timeout: 1200
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
