@@ -13,13 +13,9 @@
 # vm-timeout: 1500
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
-. "$(dirname "$0")/volatile.sh"
 . "$(dirname "$0")/crash.sh"
 
-dsn_require_disks
-dynsnap_load
-vc_require
-trap crash_cleanup EXIT
+crash_setup
 
 CUTS=${DYNSNAP_CUTS:-20}
 SEED=${DYNSNAP_CUT_SEED:-$((RANDOM * 32768 + RANDOM))}

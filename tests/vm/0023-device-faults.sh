@@ -11,13 +11,9 @@
 # vm-timeout: 1200
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
-. "$(dirname "$0")/volatile.sh"
 . "$(dirname "$0")/crash.sh"
 
-dsn_require_disks
-dynsnap_load
-vc_require
-trap crash_cleanup EXIT
+crash_setup
 
 SEED=${DYNSNAP_FAULT_SEED:-$((RANDOM * 32768 + RANDOM))}
 RANDOM=$SEED

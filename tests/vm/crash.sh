@@ -1,9 +1,11 @@
 # shellcheck shell=bash
 # The volume of the crash and fault tests (0021, 0023), sourced after
-# lib.sh, dynsnap.sh and volatile.sh: 16 MiB on origin, fast and slow tier
-# served with a volatile cache each, the dsn-crash workload on it and the
-# check of what it left.
+# lib.sh and dynsnap.sh (it sources volatile.sh): 16 MiB on origin, fast
+# and slow tier served with a volatile cache each, the dsn-crash workload
+# on it and the check of what it left.
 #
+#   crash_setup             skip without disks or nbd, load the module,
+#                           clean up at exit
 #   crash_up WHAT           serve the three disks, activate the volume
 #   crash_check_views LOG LIST ARGS...  dsn-crash check of the volume and
 #                           the views of every snapshot it lists
@@ -12,6 +14,8 @@
 #   crash_run N SEED        start the workload of round N (pid: CRASH_PID)
 # State and logs in $CRASH_DIR; reports in $CRASH_DIR/rounds.jsonl.
 
+. "$(dirname "${BASH_SOURCE[0]}")/volatile.sh"
+
 CRASH=$DYNSNAP_BUILD/tests/tools/dsn-crash
 [ -x "$CRASH" ] || die "$CRASH not built (cmake --build build)"
 CRASH_LEN=32768		# 16 MiB volume
@@ -19,6 +23,13 @@ CRASH_REGIONS=16	# of 1 MiB
 CRASH_DIR=${DYNSNAP_RESULTS:-/tmp}/crash
 mkdir -p "$CRASH_DIR"
 rm -f "$CRASH_DIR"/*
+
+crash_setup() {
+	dsn_require_disks
+	dynsnap_load
+	vc_require
+	trap crash_cleanup EXIT
+}
 
 crash_cleanup() {
 	local d
