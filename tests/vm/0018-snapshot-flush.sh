@@ -11,12 +11,13 @@
 # vm-tier: every-kernel
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
+. "$(dirname "$0")/volatile.sh"
 
 command -v nbdkit >/dev/null || skip "nbdkit is not installed"
 command -v nbd-client >/dev/null || skip "nbd-client is not installed"
 dsn_require_oracle
 dsn_setup
-modprobe nbd nbds_max=2 || skip "no nbd module in this kernel"
+vc_load_nbd 2
 
 LEN=131072	# 64 MiB volume
 sock=/tmp/nbd.sock
@@ -72,4 +73,5 @@ cmp <(dd if=$dev bs=64k skip=10 count=1 iflag=direct status=none) /tmp/a ||
 dsn_remove dsn
 nbd-client -d $nbd >/dev/null
 kill "$(cat /tmp/nbdkit.pid)" 2>/dev/null || true
+modprobe -r nbd 2>/dev/null || true
 log "the snapshot reads what the volume held when it was taken"

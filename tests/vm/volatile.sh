@@ -28,10 +28,24 @@ vc_require() {
 	command -v nbd-client >/dev/null || skip "nbd-client is not installed (Debian package nbd-client)"
 	[ -f "$VC_PLUGIN" ] || die "$VC_PLUGIN not built (cmake --build build)"
 	[ -x "$VC_CUT" ] || die "$VC_CUT not built (cmake --build build)"
-	if [ ! -d /sys/module/nbd ]; then
-		modprobe nbd nbds_max=8 || skip "the kernel has no nbd driver"
-	fi
+	vc_load_nbd 8
 	mkdir -p "$VC_DIR"
+}
+
+# vc_load_nbd COUNT: the nbd driver loaded with at least COUNT devices. An
+# earlier test may have loaded it with fewer; it is reloaded when none of
+# its devices is attached.
+vc_load_nbd() {
+	local have d
+	if [ -d /sys/module/nbd ]; then
+		have=$(cat /sys/module/nbd/parameters/nbds_max 2>/dev/null || echo 0)
+		[ "$have" -ge "$1" ] && return 0
+		for d in /sys/block/nbd*; do
+			[ -e "$d/pid" ] && die "the nbd driver has $have devices and ${d##*/} is in use"
+		done
+		modprobe -r nbd || die "cannot unload the nbd driver to load it with $1 devices"
+	fi
+	modprobe nbd nbds_max="$1" || skip "the kernel has no nbd driver"
 }
 
 # vc_free_nbd: print the first nbd device not in use.
