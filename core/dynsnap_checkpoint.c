@@ -25,7 +25,8 @@ static_assert(CKPT_OFF(fast_head_sector) == 80, "fast_head_sector offset");
 static_assert(CKPT_OFF(fast_head_seq) == 88, "fast_head_seq offset");
 static_assert(CKPT_OFF(slow_head_sector) == 96, "slow_head_sector offset");
 static_assert(CKPT_OFF(slow_head_seq) == 104, "slow_head_seq offset");
-static_assert(CKPT_OFF(reserved) == 112, "reserved offset");
+static_assert(CKPT_OFF(fast_end_seq) == 112, "fast_end_seq offset");
+static_assert(CKPT_OFF(slow_end_seq) == 120, "slow_end_seq offset");
 static_assert(sizeof(struct dynsnap_disk_checkpoint_header) ==
 	      DYNSNAP_CKPT_HEADER_SIZE, "checkpoint header size");
 static_assert(DYNSNAP_LEVEL__COUNT < DYNSNAP_LEVEL_DEFAULT,
@@ -79,6 +80,8 @@ void dynsnap_checkpoint_encode_header(const struct dynsnap_checkpoint *c,
 	dsn_put_le64(buf + CKPT_OFF(fast_head_seq), c->fast_head_seq);
 	dsn_put_le64(buf + CKPT_OFF(slow_head_sector), c->slow_head_sector);
 	dsn_put_le64(buf + CKPT_OFF(slow_head_seq), c->slow_head_seq);
+	dsn_put_le64(buf + CKPT_OFF(fast_end_seq), c->fast_end_seq);
+	dsn_put_le64(buf + CKPT_OFF(slow_end_seq), c->slow_end_seq);
 }
 
 void dynsnap_checkpoint_seal(u8 *buf)
@@ -111,9 +114,12 @@ static enum dynsnap_err fields_check(const struct dynsnap_checkpoint *c)
 		return DSN_ERR_CKPT_FIELDS;
 	if (!head_valid(c->fast_head_sector, c->fast_head_seq))
 		return DSN_ERR_CKPT_FIELDS;
-	/* No slow tier: both zero. */
+	/* No slow tier: all zero. */
 	if ((c->slow_head_sector || c->slow_head_seq) &&
 	    !head_valid(c->slow_head_sector, c->slow_head_seq))
+		return DSN_ERR_CKPT_FIELDS;
+	/* A log's sequences start at 1 or above. */
+	if (!c->fast_end_seq || !c->slow_end_seq != !c->slow_head_sector)
 		return DSN_ERR_CKPT_FIELDS;
 	return DSN_OK;
 }
@@ -188,9 +194,7 @@ enum dynsnap_err dynsnap_checkpoint_decode(const u8 *buf, size_t len,
 	if (uuid && memcmp(c->uuid, uuid, DYNSNAP_UUID_SIZE))
 		return DSN_ERR_CKPT_UUID;
 	if (dsn_get_le32(buf + CKPT_OFF(flags)) ||
-	    dsn_get_le32(buf + CKPT_OFF(reserved0)) ||
-	    !dynsnap_is_zeroed(buf + CKPT_OFF(reserved),
-			       DYNSNAP_CKPT_HEADER_SIZE - CKPT_OFF(reserved)))
+	    dsn_get_le32(buf + CKPT_OFF(reserved0)))
 		return DSN_ERR_CKPT_RESERVED;
 
 	c->generation = dsn_get_le64(buf + CKPT_OFF(generation));
@@ -201,6 +205,8 @@ enum dynsnap_err dynsnap_checkpoint_decode(const u8 *buf, size_t len,
 	c->fast_head_seq = dsn_get_le64(buf + CKPT_OFF(fast_head_seq));
 	c->slow_head_sector = dsn_get_le64(buf + CKPT_OFF(slow_head_sector));
 	c->slow_head_seq = dsn_get_le64(buf + CKPT_OFF(slow_head_seq));
+	c->fast_end_seq = dsn_get_le64(buf + CKPT_OFF(fast_end_seq));
+	c->slow_end_seq = dsn_get_le64(buf + CKPT_OFF(slow_end_seq));
 	err = fields_check(c);
 	if (err)
 		return err;

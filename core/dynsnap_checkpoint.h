@@ -18,6 +18,10 @@
  * the head the checkpoint names and skips the control records with a
  * sequence below control_seq: the checkpoint already reflects them.
  *
+ * fast_end_seq and slow_end_seq say how far each log was durable when the
+ * checkpoint was written: a replay that ends before them met damage, not
+ * the end of the log, and refuses the store (dynsnap_replay_reached()).
+ *
  * Writing one: dynsnap_checkpoint_encode_header(), then the entries and
  * level maps at the offsets below, then dynsnap_checkpoint_seal().
  *
@@ -33,7 +37,7 @@ extern "C" {
 #endif
 
 #define DYNSNAP_CKPT_MAGIC		0x3154504b434e5344ULL	/* "DSNCKPT1" */
-#define DYNSNAP_CKPT_VERSION		1U
+#define DYNSNAP_CKPT_VERSION		2U
 #define DYNSNAP_CKPT_HEADER_SIZE	128U
 #define DYNSNAP_CKPT_CSUM_XOR		0x4e7a2c93U
 
@@ -68,7 +72,8 @@ struct dynsnap_disk_checkpoint_header {
 	__le64 fast_head_seq;	/* its segment_seq, non-zero */
 	__le64 slow_head_sector;	/* 0 without a slow tier, else aligned */
 	__le64 slow_head_seq;	/* 0 exactly when slow_head_sector is 0 */
-	__u8 reserved[16];	/* must be zero */
+	__le64 fast_end_seq;	/* fast log records below were durable */
+	__le64 slow_end_seq;	/* the same; 0 exactly without a slow tier */
 } __packed;
 
 struct dynsnap_checkpoint {
@@ -81,6 +86,7 @@ struct dynsnap_checkpoint {
 	u64 control_seq;
 	u64 fast_head_sector, fast_head_seq;
 	u64 slow_head_sector, slow_head_seq;
+	u64 fast_end_seq, slow_end_seq;
 };
 
 /* Bytes of a checkpoint with these counts; 0 if it would not fit in a u32. */

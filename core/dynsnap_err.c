@@ -30,7 +30,7 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_SB_MAGIC] = "superblock magic mismatch: not a dynsnap store",
 	[DSN_ERR_SB_CSUM] = "superblock checksum mismatch",
 	[DSN_ERR_SB_LOCATION] = "superblock location mismatch",
-	[DSN_ERR_SB_VERSION] = "unsupported superblock version",
+	[DSN_ERR_SB_VERSION] = "unsupported store format version in the superblock",
 	[DSN_ERR_SB_FLAGS] = "superblock has unknown flags",
 	[DSN_ERR_SB_TIER] = "superblock tier is invalid or on the wrong device",
 	[DSN_ERR_SB_RESERVED] = "superblock reserved space is not zero",
@@ -152,6 +152,10 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 		"checkpoint and store disagree on whether there is a slow tier",
 	[DSN_ERR_LEVEL_NAME] =
 		"unknown granularity level: expected block, sub or bit",
+	[DSN_ERR_REC_IN_FLIGHT] =
+		"delta record says more records were in flight than precede it",
+	[DSN_ERR_LOG_DAMAGED] =
+		"delta log goes on past a record that cannot be read: records are lost",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)

@@ -46,9 +46,14 @@ extern "C" {
 #define DYNSNAP_SB_LOCATION		0ULL	/* sector of both superblocks */
 #define DYNSNAP_SB_MAGIC		0x64796e736e617073ULL	/* "dynsnaps" */
 #define DYNSNAP_SB_CSUM_XOR		0x2b1e5a17U
-#define DYNSNAP_SB_VERSION		1U
-#define DYNSNAP_SB_MIN_VERSION		1U
-#define DYNSNAP_SB_MAX_VERSION		1U
+/*
+ * Format 2 binds every delta record to its store (a checksum seeded with
+ * the store's UUID) and says which records were durable when it was
+ * written (dynsnap_record.h). A format 1 store is refused, not misread.
+ */
+#define DYNSNAP_SB_VERSION		2U
+#define DYNSNAP_SB_MIN_VERSION		2U
+#define DYNSNAP_SB_MAX_VERSION		2U
 #define DYNSNAP_UUID_SIZE		16U
 
 /* Space reserved for metadata and the smallest usable delta areas. */
@@ -242,6 +247,8 @@ enum dynsnap_err {
 	DSN_ERR_CKPT_REGIONS,
 	DSN_ERR_CKPT_SLOW,
 	DSN_ERR_LEVEL_NAME,
+	DSN_ERR_REC_IN_FLIGHT,
+	DSN_ERR_LOG_DAMAGED,
 	DSN_ERR__COUNT
 };
 

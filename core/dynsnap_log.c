@@ -74,31 +74,54 @@ enum dynsnap_err dynsnap_segment_decode(const u8 *buf, size_t len,
 	return DSN_OK;
 }
 
-static bool record_at(const u8 *buf, size_t len, size_t pos, u64 expected_seq,
-		      struct dynsnap_record_header *h, const u8 **payload)
+static bool record_at(const u8 *buf, size_t len, size_t pos, u32 seed,
+		      u64 expected_seq, struct dynsnap_record_header *h,
+		      const u8 **payload)
 {
 	return pos < len &&
-	       dynsnap_record_decode(buf + pos, len - pos, h, payload) == DSN_OK &&
-	       h->sequence == expected_seq;
+	       dynsnap_record_decode(buf + pos, len - pos, seed, h, payload) ==
+	       DSN_OK && h->sequence == expected_seq;
 }
 
 enum dynsnap_err dynsnap_log_next(const u8 *buf, size_t len, size_t *pos,
-				  u64 expected_seq,
+				  u32 seed, u64 expected_seq,
 				  struct dynsnap_record_header *h,
 				  const u8 **payload)
 {
 	size_t at = *pos, aligned = dynsnap_log_padded(*pos);
 
-	if (!record_at(buf, len, at, expected_seq, h, payload)) {
+	if (!record_at(buf, len, at, seed, expected_seq, h, payload)) {
 		/* Only a batch's zero padding may lie between records. */
 		if (aligned == at || aligned > len ||
 		    !dynsnap_is_zeroed(buf + at, aligned - at) ||
-		    !record_at(buf, len, aligned, expected_seq, h, payload))
+		    !record_at(buf, len, aligned, seed, expected_seq, h, payload))
 			return DSN_ERR_LOG_END;
 		at = aligned;
 	}
 	*pos = at + dynsnap_record_size(h);
 	return DSN_OK;
+}
+
+enum dynsnap_err dynsnap_log_find(const u8 *buf, size_t len, size_t *pos,
+				  u32 seed, struct dynsnap_record_header *h)
+{
+	const u8 *payload;
+	size_t at;
+
+	if (!buf)
+		return DSN_ERR_LOG_END;
+	for (at = *pos; at < len && len - at >= DYNSNAP_REC_HEADER_SIZE; at++) {
+		/* The magic first: most offsets are rejected by one compare. */
+		if (buf[at + 4] != (DYNSNAP_REC_MAGIC & 0xff) ||
+		    dsn_get_le32(buf + at + 4) != DYNSNAP_REC_MAGIC)
+			continue;
+		if (dynsnap_record_decode(buf + at, len - at, seed, h,
+					  &payload) == DSN_OK) {
+			*pos = at;
+			return DSN_OK;
+		}
+	}
+	return DSN_ERR_LOG_END;
 }
 
 u32 dynsnap_log_nr_segments(u64 area_sectors)

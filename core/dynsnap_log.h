@@ -13,7 +13,10 @@
  * Record sequence numbers increase by exactly one along a tier's log. A
  * replay therefore stops at the first record that is missing, torn, damaged
  * or left over from an older use of the segment, and every record before it
- * was durable before any origin write that depended on it.
+ * was durable before any origin write that depended on it. Records verify
+ * only as records of their own store (dynsnap_record_seed()), so a replay
+ * can also look past the end for records of its log written later
+ * (dynsnap_replay_past_end()).
  *
  * Pure functions on caller-owned buffers; callable from any context.
  */
@@ -116,16 +119,25 @@ static inline size_t dynsnap_log_padded(size_t bytes)
 /*
  * Next record of a log being replayed. @buf holds @len bytes of a segment
  * after its header block; *@pos is where to look (0 at first) and moves
- * past the record. A record must carry sequence @expected_seq. A batch's
+ * past the record. A record must verify as one of the store of @seed and
+ * carry sequence @expected_seq. A batch's
  * zero padding is skipped by looking once more at the next sector
  * boundary. Returns DSN_OK with the record in *@h and *@payload, or
  * DSN_ERR_LOG_END where the log ends (the record at *@pos is absent,
  * damaged or out of sequence).
  */
 enum dynsnap_err dynsnap_log_next(const u8 *buf, size_t len, size_t *pos,
-				  u64 expected_seq,
+				  u32 seed, u64 expected_seq,
 				  struct dynsnap_record_header *h,
 				  const u8 **payload);
+
+/*
+ * The next record of the store of @seed at or after *@pos in @buf (@len
+ * bytes), at any byte offset, whatever its sequence: DSN_OK with *@pos at
+ * it and its header in *@h, or DSN_ERR_LOG_END when there is none.
+ */
+enum dynsnap_err dynsnap_log_find(const u8 *buf, size_t len, size_t *pos,
+				  u32 seed, struct dynsnap_record_header *h);
 
 #ifdef __cplusplus
 }

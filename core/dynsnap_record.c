@@ -21,7 +21,7 @@ static_assert(REC_OFF(location) == 32, "location offset");
 static_assert(REC_OFF(length) == 40, "length offset");
 static_assert(REC_OFF(stored_length) == 44, "stored_length offset");
 static_assert(REC_OFF(nonce) == 48, "nonce offset");
-static_assert(REC_OFF(reserved) == 60, "reserved offset");
+static_assert(REC_OFF(in_flight) == 60, "in_flight offset");
 static_assert(sizeof(struct dynsnap_disk_record_header) ==
 	      DYNSNAP_REC_HEADER_SIZE, "record header size");
 static_assert(DYNSNAP_XOR_MAX_ENCODED(DYNSNAP_REC_MAX_LENGTH) +
@@ -56,18 +56,24 @@ void dynsnap_record_init_control(struct dynsnap_record_header *h,
 	h->stored_length = payload_len;
 }
 
-static u32 record_checksum(const u8 *buf, const u8 *payload, u32 stored_length)
+u32 dynsnap_record_seed(const u8 uuid[DYNSNAP_UUID_SIZE])
+{
+	return dsn_crc32c(~0U, uuid, DYNSNAP_UUID_SIZE);
+}
+
+static u32 record_checksum(const u8 *buf, const u8 *payload, u32 stored_length,
+			   u32 seed)
 {
 	u32 crc;
 
-	crc = dsn_crc32c(~0U, buf + REC_OFF(magic),
+	crc = dsn_crc32c(seed, buf + REC_OFF(magic),
 			 DYNSNAP_REC_HEADER_SIZE - REC_OFF(magic));
 	crc = dsn_crc32c(crc, payload, stored_length);
 	return crc ^ DYNSNAP_REC_CSUM_XOR;
 }
 
 void dynsnap_record_encode(const struct dynsnap_record_header *h, u8 *buf,
-			   const u8 *payload)
+			   const u8 *payload, u32 seed)
 {
 	memset(buf, 0, DYNSNAP_REC_HEADER_SIZE);
 	dsn_put_le32(buf + REC_OFF(magic), h->magic);
@@ -81,8 +87,9 @@ void dynsnap_record_encode(const struct dynsnap_record_header *h, u8 *buf,
 	dsn_put_le32(buf + REC_OFF(length), h->length);
 	dsn_put_le32(buf + REC_OFF(stored_length), h->stored_length);
 	memcpy(buf + REC_OFF(nonce), h->nonce, DYNSNAP_REC_NONCE_SIZE);
+	dsn_put_le32(buf + REC_OFF(in_flight), h->in_flight);
 	dsn_put_le32(buf + REC_OFF(csum),
-		     record_checksum(buf, payload, h->stored_length));
+		     record_checksum(buf, payload, h->stored_length, seed));
 }
 
 /* Largest payload the header's level, length and codec allow. */
@@ -163,8 +170,7 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 		return DSN_ERR_REC_VERSION;
 	/* The flags say how to read the level byte, so they come first. */
 	h->flags = dsn_get_le32(buf + REC_OFF(flags));
-	if ((h->flags & ~DYNSNAP_REC_FLAG_CONTROL) ||
-	    dsn_get_le32(buf + REC_OFF(reserved)))
+	if (h->flags & ~DYNSNAP_REC_FLAG_CONTROL)
 		return DSN_ERR_REC_FLAGS;
 
 	h->level = buf[REC_OFF(level)];
@@ -174,6 +180,9 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 	h->location = dsn_get_le64(buf + REC_OFF(location));
 	h->length = dsn_get_le32(buf + REC_OFF(length));
 	h->stored_length = dsn_get_le32(buf + REC_OFF(stored_length));
+	h->in_flight = dsn_get_le32(buf + REC_OFF(in_flight));
+	if (h->in_flight > h->sequence)
+		return DSN_ERR_REC_IN_FLIGHT;
 	e = dynsnap_record_is_control(h) ? check_control(h) : check_delta(h);
 	if (e)
 		return e;
@@ -186,15 +195,15 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 }
 
 enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
-				       u32 stored_length)
+				       u32 stored_length, u32 seed)
 {
 	if (dsn_get_le32(buf + REC_OFF(csum)) !=
-	    record_checksum(buf, payload, stored_length))
+	    record_checksum(buf, payload, stored_length, seed))
 		return DSN_ERR_REC_CSUM;
 	return DSN_OK;
 }
 
-enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
+enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len, u32 seed,
 				       struct dynsnap_record_header *h,
 				       const u8 **payload)
 {
@@ -206,7 +215,7 @@ enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
 	if (len - DYNSNAP_REC_HEADER_SIZE < h->stored_length)
 		return DSN_ERR_REC_SHORT;
 	e = dynsnap_record_verify(buf, buf + DYNSNAP_REC_HEADER_SIZE,
-				  h->stored_length);
+				  h->stored_length, seed);
 	if (e)
 		return e;
 	/*

@@ -13,6 +13,16 @@
  * after the codec named in the header (compression, then encryption) has
  * been undone. A crc32c covers the header after its checksum field and the
  * stored payload, so any damaged byte is caught before a payload is used.
+ * The crc32c starts from a seed derived from the store's UUID
+ * (dynsnap_record_seed()), so a record verifies only as one of its own
+ * store: an earlier store's records left on a device are never taken for
+ * this one's, and a replay can look past damage for records of its log.
+ *
+ * in_flight tells how far a record's batch was written ahead of what was
+ * durable: every record of the log with a sequence below
+ * dynsnap_record_durable_below() was durable before the record's batch was
+ * written. A record found past a log's end that says so proves the records
+ * up to it were acknowledged, so the end is damage, not a torn write.
  *
  * Control records (DYNSNAP_REC_FLAG_CONTROL) share the header and the log
  * with delta records and journal snapshot operations instead: level holds
@@ -31,7 +41,7 @@ extern "C" {
 #endif
 
 #define DYNSNAP_REC_MAGIC		0x524e5344U	/* "DSNR" */
-#define DYNSNAP_REC_VERSION		1U
+#define DYNSNAP_REC_VERSION		2U
 #define DYNSNAP_REC_HEADER_SIZE		64U
 #define DYNSNAP_REC_CSUM_XOR		0x5d1c0b6fU
 #define DYNSNAP_REC_NONCE_SIZE		12U
@@ -85,7 +95,7 @@ struct dynsnap_disk_record_header {
 	__le32 length;		/* volume bytes covered, a multiple of 512 */
 	__le32 stored_length;	/* payload bytes that follow the header */
 	__u8 nonce[12];		/* AES-GCM nonce; zero when not encrypted */
-	__le32 reserved;	/* must be zero */
+	__le32 in_flight;	/* records not durable when written: <= seq */
 } __packed;
 
 struct dynsnap_record_header {
@@ -100,7 +110,20 @@ struct dynsnap_record_header {
 	u32 length;
 	u32 stored_length;
 	u8 nonce[DYNSNAP_REC_NONCE_SIZE];
+	u32 in_flight;
 };
+
+/* The checksum seed of the records of the store @uuid. */
+u32 dynsnap_record_seed(const u8 uuid[DYNSNAP_UUID_SIZE]);
+
+/*
+ * Every record of the log below this sequence was durable before @h's
+ * batch was written.
+ */
+static inline u64 dynsnap_record_durable_below(const struct dynsnap_record_header *h)
+{
+	return h->sequence - h->in_flight;
+}
 
 /* Fill a header for a new record; payload length and codec set later. */
 void dynsnap_record_init(struct dynsnap_record_header *h,
@@ -122,15 +145,16 @@ static inline bool dynsnap_record_is_control(const struct dynsnap_record_header 
 
 /*
  * Serialise @h into @buf (DYNSNAP_REC_HEADER_SIZE bytes) and set the
- * checksum over the header and @payload (h->stored_length bytes), which the
- * caller places right after the header or anywhere else.
+ * checksum, from the store's @seed, over the header and @payload
+ * (h->stored_length bytes), which the caller places right after the header
+ * or anywhere else.
  */
 void dynsnap_record_encode(const struct dynsnap_record_header *h, u8 *buf,
-			   const u8 *payload);
+			   const u8 *payload, u32 seed);
 
 /*
  * Decode and validate the header at @buf (@len bytes available). Checks
- * magic, version, level, codec, flags, reserved fields and ranges; for a
+ * magic, version, level, codec, flags, in_flight and ranges; for a
  * control record its type, that it covers no volume data and is not coded,
  * and that its payload has the type's size. Does not check the checksum,
  * which needs the payload: see dynsnap_record_verify(). Returns DSN_OK, a
@@ -141,18 +165,20 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 
 /*
  * Verify the checksum of an encoded header @buf and its payload (whose
- * length the header gives). Returns DSN_OK or DSN_ERR_REC_CSUM.
+ * length the header gives) as a record of the store of @seed. Returns
+ * DSN_OK or DSN_ERR_REC_CSUM (damaged, or another store's).
  */
 enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
-				       u32 stored_length);
+				       u32 stored_length, u32 seed);
 
 /*
- * Decode a whole record laid out contiguously in @buf (@len bytes): header,
- * then payload. On success *@payload points into @buf. The one validator
- * every reader of the delta store goes through; a raw bit-level payload is
- * validated as a sparse undo delta too, and a control payload as its type.
+ * Decode a whole record of the store of @seed laid out contiguously in
+ * @buf (@len bytes): header, then payload. On success *@payload points into
+ * @buf. The one validator every reader of the delta store goes through; a
+ * raw bit-level payload is validated as a sparse undo delta too, and a
+ * control payload as its type.
  */
-enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len,
+enum dynsnap_err dynsnap_record_decode(const u8 *buf, size_t len, u32 seed,
 				       struct dynsnap_record_header *h,
 				       const u8 **payload);
 

@@ -43,7 +43,7 @@ enum dynsnap_err dynsnap_replay_successor(const struct dynsnap_segment_header *c
 }
 
 enum dynsnap_err dynsnap_replay_skip_damaged(const u8 *buf, size_t len,
-					     size_t *pos, u64 seq,
+					     size_t *pos, u32 seed, u64 seq,
 					     struct dynsnap_record_header *h)
 {
 	struct dynsnap_record_header next;
@@ -65,10 +65,54 @@ enum dynsnap_err dynsnap_replay_skip_damaged(const u8 *buf, size_t len,
 	end = at + dynsnap_record_size(h);
 	np = end;
 	if (end > len ||
-	    dynsnap_log_next(buf, len, &np, seq + 1, &next, &payload))
+	    dynsnap_log_next(buf, len, &np, seed, seq + 1, &next, &payload))
 		return DSN_ERR_LOG_END;
 	*pos = end;
 	return DSN_OK;
+}
+
+enum dynsnap_err dynsnap_replay_past_end(const u8 *buf, size_t len,
+					 size_t *pos, u32 seed, u64 end_seq,
+					 struct dynsnap_record_header *h)
+{
+	size_t at = *pos;
+
+	/*
+	 * Records of a torn batch, or of an earlier use of the segment, were
+	 * written while record @end_seq was not yet durable.
+	 */
+	while (!dynsnap_log_find(buf, len, &at, seed, h)) {
+		if (dynsnap_record_durable_below(h) > end_seq) {
+			*pos = at;
+			return DSN_ERR_LOG_DAMAGED;
+		}
+		at++;
+	}
+	return DSN_OK;
+}
+
+enum dynsnap_err dynsnap_replay_reached(u64 end_seq, u64 durable_seq)
+{
+	return end_seq >= durable_seq ? DSN_OK : DSN_ERR_LOG_DAMAGED;
+}
+
+enum dynsnap_err dynsnap_replay_unheaded(const u8 *buf, size_t len, u32 seed,
+					 size_t *pos,
+					 struct dynsnap_record_header *h)
+{
+	u64 lowest = ~0ULL;
+	size_t at = 0;
+
+	/* The records of the first batch the scan finds say the lowest. */
+	while (!dynsnap_log_find(buf, len, &at, seed, h)) {
+		if (dynsnap_record_durable_below(h) < lowest)
+			lowest = dynsnap_record_durable_below(h);
+		at++;
+	}
+	if (lowest == ~0ULL)
+		return DSN_OK;
+	*pos = 0;
+	return dynsnap_replay_past_end(buf, len, pos, seed, lowest, h);
 }
 
 enum dynsnap_err dynsnap_replay_control_seen(const struct dynsnap_record_header *h,

@@ -10,7 +10,11 @@
  * damaged when its header still reads and the log goes on after it, and
  * ends the log otherwise. The log goes on in the successor a segment names
  * when that holds the next segment of the chain and goes on from the next
- * record; records missing in between make the log inconsistent.
+ * record; records missing in between make the log inconsistent. Where the
+ * log ends, the rest of its last segment and the successor are searched for
+ * records of the store written after the end was durable: any such record
+ * makes the log damaged, and activation refuses it rather than replay a
+ * prefix (dynsnap_replay_past_end()).
  *
  * Records are applied in log order: control records (fast log only) in
  * the journal after the checkpoint, delta records with their epoch checked
@@ -71,18 +75,55 @@ enum dynsnap_err dynsnap_replay_successor(const struct dynsnap_segment_header *c
 /*
  * The record at *@pos of a segment's records (@buf, @len bytes after its
  * header block) did not verify (dynsnap_log_next() refused it). If its
- * header still reads as delta record @seq and record @seq + 1 follows it,
- * it is damaged but kept, so that reading it fails rather than the log
- * ending silently: DSN_OK with *@h filled and *@pos past it. Else
- * DSN_ERR_LOG_END: the log ends there (a batch torn by a crash looks the
- * same as a damaged last record, and its writes were never issued).
- * Records carry no store identity yet, so stale records of an earlier
- * store past the end cannot be told from the log's, and a header damaged
- * beyond reading ends the log too.
+ * header still reads as delta record @seq and record @seq + 1 of the store
+ * of @seed follows it, it is damaged but kept, so that reading it fails
+ * rather than the log ending silently: DSN_OK with *@h filled and *@pos
+ * past it. Else DSN_ERR_LOG_END: the log ends there, and
+ * dynsnap_replay_past_end() tells whether that is its real end.
  */
 enum dynsnap_err dynsnap_replay_skip_damaged(const u8 *buf, size_t len,
-					     size_t *pos, u64 seq,
+					     size_t *pos, u32 seed, u64 seq,
 					     struct dynsnap_record_header *h);
+
+/*
+ * The replay of a log ended before record @end_seq. Search @buf (@len
+ * bytes of a segment after its header block) from *@pos for a record of
+ * the store of @seed whose batch was written after record @end_seq was
+ * durable (dynsnap_record_durable_below() above @end_seq).
+ * DSN_ERR_LOG_DAMAGED with *@pos and *@h at the first one: the records
+ * from @end_seq on were acknowledged and cannot all be read, the log is
+ * damaged. DSN_OK when there is none: the log ends where writing stopped
+ * or where a crash tore a batch, whose records, found or not, were never
+ * acknowledged (the writer has one batch in flight per log).
+ *
+ * The places to search are the rest of the segment where the log ended
+ * and the successor it names (a segment after that is opened only once
+ * the successor is full, behind a durable header of its own).
+ */
+enum dynsnap_err dynsnap_replay_past_end(const u8 *buf, size_t len,
+					 size_t *pos, u32 seed, u64 end_seq,
+					 struct dynsnap_record_header *h);
+
+/*
+ * The replay of a log ended before record @end_seq; the checkpoint it
+ * started from says the records below @durable_seq were durable when it
+ * was written (0: no checkpoint, nothing known). DSN_OK when the replay
+ * reached that far, else DSN_ERR_LOG_DAMAGED: acknowledged records are
+ * missing, also those of a last batch no later write vouches for.
+ */
+enum dynsnap_err dynsnap_replay_reached(u64 end_seq, u64 durable_seq);
+
+/*
+ * No checkpoint, and segment 0 (@buf, @len bytes after its header block)
+ * holds no first segment of the log: the log is empty, unless records of
+ * the store of @seed lie there from two batches or more, which means its
+ * first batch was durable and the header is damaged: DSN_ERR_LOG_DAMAGED
+ * with *@pos and *@h at a record of a later batch. DSN_OK: the log starts
+ * empty (nothing there, or what a torn first batch left).
+ */
+enum dynsnap_err dynsnap_replay_unheaded(const u8 *buf, size_t len, u32 seed,
+					 size_t *pos,
+					 struct dynsnap_record_header *h);
 
 /*
  * First look at control record @h (verified @payload, NULL if none) met

@@ -138,6 +138,10 @@ int dsn_write_checkpoint(struct dsn_engine *e)
 		dsn_engine_fail(e, "a log write before a checkpoint");
 		goto out;
 	}
+	/* What a replay must reach; writes may append more meanwhile. */
+	c.fast_end_seq = dsn_log_durable_seq(&e->fast);
+	if (e->has_slow)
+		c.slow_end_seq = dsn_log_durable_seq(&e->slow);
 	c.control_seq = dsn_log_next_seq(&e->fast);
 	release_ctl_refs(e, c.control_seq);
 	dsn_log_head(&e->fast, &c.fast_head_sector, &c.fast_head_seq,
@@ -227,6 +231,16 @@ static int read_checkpoint(struct dsn_engine *e, u32 slot, u8 **bufp,
 	return 0;
 bad:
 	kvfree(buf);
+	return r;
+}
+
+int dsn_engine_checkpoint(struct dsn_engine *e)
+{
+	int r;
+
+	mutex_lock(&e->snap_lock);
+	r = dsn_write_checkpoint(e);
+	mutex_unlock(&e->snap_lock);
 	return r;
 }
 

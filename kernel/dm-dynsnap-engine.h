@@ -140,6 +140,13 @@ void dsn_engine_orphan(struct dsn_engine *e);
 bool dsn_engine_failed(struct dsn_engine *e);
 
 /*
+ * Write a checkpoint now (the device is suspended): it records how far
+ * each log is durable, so that a later activation can tell damage at the
+ * end of a log from where writing stopped. 0 or a negative error.
+ */
+int dsn_engine_checkpoint(struct dsn_engine *e);
+
+/*
  * Map a write, discard or write-zeroes to the volume. @bio lies within
  * one block and has already been remapped to the origin. Returns
  * DM_MAPIO_REMAPPED when it may go to the origin at once, otherwise

@@ -80,6 +80,7 @@ int dsn_log_init(struct dsn_log *log, struct block_device *bdev,
 	log->bios = bios;
 	log->tier = tier;
 	log->uuid = uuid;
+	log->seed = dynsnap_record_seed(uuid);
 	log->area_start = area_start;
 	log->nr_segments = dynsnap_log_nr_segments(area_sectors);
 	mutex_init(&log->lock);
@@ -148,9 +149,8 @@ static void start_segment(struct dsn_log *log)
 
 /*
  * A log with nothing in it: segment 0 opens, segment 1 follows. Records
- * carry no store identity, and an earlier store on the same device leaves
- * records where this one's will go, laid out alike: a random first
- * sequence keeps a replay from taking them for the continuation of ours.
+ * verify only for their own store; a random first sequence is a second
+ * guard against taking an earlier store's records for ours.
  */
 static void start_empty(struct dsn_log *log)
 {
@@ -270,7 +270,9 @@ int dsn_log_append(struct dsn_log *log, struct dynsnap_record_header *h,
 	}
 
 	h->sequence = log->next_seq++;
-	dynsnap_record_encode(h, log->batch + log->batch_len, payload);
+	/* The batch before this one is durable by the time this one is written. */
+	h->in_flight = h->sequence - log->batch_seq;
+	dynsnap_record_encode(h, log->batch + log->batch_len, payload, log->seed);
 	memcpy(log->batch + log->batch_len + DYNSNAP_REC_HEADER_SIZE, payload,
 	       h->stored_length);
 	*pos = log->tail + log->batch_len;
@@ -330,6 +332,16 @@ u64 dsn_log_next_seq(struct dsn_log *log)
 
 	mutex_lock(&log->lock);
 	seq = log->next_seq;
+	mutex_unlock(&log->lock);
+	return seq;
+}
+
+u64 dsn_log_durable_seq(struct dsn_log *log)
+{
+	u64 seq;
+
+	mutex_lock(&log->lock);
+	seq = log->durable_seq;
 	mutex_unlock(&log->lock);
 	return seq;
 }
@@ -418,15 +430,80 @@ static int skip_damaged(struct dsn_log *log, u32 seg, const u8 *data,
 			size_t len, size_t *pos, u64 seq,
 			struct dynsnap_record_header *h)
 {
-	if (dynsnap_replay_skip_damaged(data, len, pos, seq, h))
+	if (dynsnap_replay_skip_damaged(data, len, pos, log->seed, seq, h))
 		return 1;
 	DMERR("%s tier: delta record %llu at segment %u offset %zu is damaged",
 	      tier_name(log), seq, seg, *pos - dynsnap_record_size(h));
 	return 0;
 }
 
+/*
+ * Record @h at segment @seg offset @pos was written after record @seq,
+ * where the replay ended, was durable: refuse the damaged log.
+ */
+static int lost_records(struct dsn_log *log, u32 seg, size_t pos, u64 seq,
+			const struct dynsnap_record_header *h)
+{
+	DMERR("%s tier: delta log is damaged: it ends before record %llu",
+	      tier_name(log), seq);
+	DMERR("%s tier: yet record %llu, at segment %u offset %zu, follows it",
+	      tier_name(log), h->sequence, seg, DYNSNAP_SEG_HEADER_SIZE + pos);
+	return -EBADMSG;
+}
+
+/*
+ * The log ended at record @seq, at @pos of segment @seg, whose records are
+ * in @buf, and does not go on in @next, the successor @seg names. Look
+ * there and in @next for records that say the end is damage.
+ */
+static int check_past_end(struct dsn_log *log, u8 *buf, u32 seg, size_t pos,
+			  u32 next, u64 seq)
+{
+	u8 *data = buf + DYNSNAP_SEG_HEADER_SIZE;
+	size_t len = SEG_BYTES - DYNSNAP_SEG_HEADER_SIZE;
+	struct dynsnap_record_header h;
+	int r;
+
+	if (dynsnap_replay_past_end(data, len, &pos, log->seed, seq, &h))
+		return lost_records(log, seg, pos, seq, &h);
+	r = dsn_io_sync(log->bios, log->bdev, REQ_OP_READ, seg_offset(log, next),
+			buf, SEG_BYTES);
+	if (r)
+		return r;
+	pos = 0;
+	if (dynsnap_replay_past_end(data, len, &pos, log->seed, seq, &h))
+		return lost_records(log, next, pos, seq, &h);
+	return 0;
+}
+
+/*
+ * No checkpoint names a head and segment 0 holds no first segment: the log
+ * is empty, unless what segment 0 holds says its header is damaged.
+ */
+static int check_unheaded(struct dsn_log *log, u8 *buf)
+{
+	struct dynsnap_record_header h;
+	size_t pos;
+	int r;
+
+	r = dsn_io_sync(log->bios, log->bdev, REQ_OP_READ, seg_offset(log, 0), buf,
+			SEG_BYTES);
+	if (r)
+		return r;
+	if (!dynsnap_replay_unheaded(buf + DYNSNAP_SEG_HEADER_SIZE,
+				     SEG_BYTES - DYNSNAP_SEG_HEADER_SIZE, log->seed,
+				     &pos, &h))
+		return 0;
+	DMERR("%s tier: delta log is damaged: segment 0 has no valid header",
+	      tier_name(log));
+	DMERR("%s tier: yet record %llu at offset %zu follows a durable batch",
+	      tier_name(log), h.sequence, DYNSNAP_SEG_HEADER_SIZE + pos);
+	return -EBADMSG;
+}
+
 int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
-		   u64 head_seq, dsn_replay_fn fn, void *context)
+		   u64 head_seq, u64 durable_seq, dsn_replay_fn fn,
+		   void *context)
 {
 	struct dynsnap_segment_header sh, nh;
 	struct dynsnap_record_header h;
@@ -453,8 +530,10 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 	} else {
 		r = read_segment_header(log, 0, buf, &sh);
 		if (r == -ENODATA || (!r && dynsnap_replay_head(&sh, 0))) {
-			start_empty(log);
-			return 0;
+			r = check_unheaded(log, buf);
+			if (!r)
+				start_empty(log);
+			return r;
 		}
 	}
 	if (r)
@@ -481,7 +560,8 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 			size_t len = SEG_BYTES - DYNSNAP_SEG_HEADER_SIZE;
 			u64 at;
 
-			if (dynsnap_log_next(data, len, &pos, seq, &h, &payload)) {
+			if (dynsnap_log_next(data, len, &pos, log->seed, seq, &h,
+					     &payload)) {
 				r = skip_damaged(log, seg, data, len, &pos, seq, &h);
 				if (r > 0)
 					break;		/* the end of the log */
@@ -517,12 +597,24 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 			      tier_name(log), seq, nh.first_record_seq - 1);
 			return -EUCLEAN;
 		}
-		if (err)
+		if (err) {
+			/* The header read left the segment's records in place. */
+			r = check_past_end(log, buf, seg, pos, next, seq);
+			if (r)
+				return r;
 			break;
+		}
 		seg = next;
 		sh = nh;
 	}
 
+	if (dynsnap_replay_reached(seq, durable_seq)) {
+		DMERR("%s tier: delta log is damaged: it ends before record %llu",
+		      tier_name(log), seq);
+		DMERR("%s tier: yet the checkpoint says records up to %llu were durable",
+		      tier_name(log), durable_seq - 1);
+		return -EBADMSG;
+	}
 	log->next_seq = seq;
 	log->durable_seq = seq;
 	log->batch_len = 0;
@@ -546,7 +638,7 @@ int dsn_log_read_record(struct dsn_log *log, u64 pos, u32 stored_length,
 	r = dsn_io_sync(log->bios, log->bdev, REQ_OP_READ, start, buf, len);
 	if (r)
 		return r;
-	if (dynsnap_record_decode(buf + skip, len - skip, h, payload) ||
+	if (dynsnap_record_decode(buf + skip, len - skip, log->seed, h, payload) ||
 	    h->stored_length != stored_length)
 		return -EBADMSG;
 	return 0;

@@ -22,6 +22,7 @@ struct dsn_log {
 	struct bio_set *bios;		/* the engine's: every bio of the log */
 	u32 tier;			/* enum dynsnap_tier */
 	const u8 *uuid;
+	u32 seed;			/* dynsnap_record_seed(uuid) */
 	u64 area_start;			/* first sector of the data area */
 	u32 nr_segments;
 	unsigned long *seg_in_use;	/* segments holding or reserved for records */
@@ -78,19 +79,22 @@ void dsn_log_usage(struct dsn_log *log, u64 *used, u64 *total);
  * Replay: call @fn for every record, in order, from the head segment along
  * the chain; then leave the log ready to append after the last one. The
  * head is the segment at sector @head_sector whose header carries
- * @head_seq, as a checkpoint names it; @head_sector 0 means a log never
+ * @head_seq, as a checkpoint names it, which also says the records below
+ * @durable_seq were durable; @head_sector 0 means a log never
  * checkpointed, which starts at segment 0 (or is empty). A damaged delta
  * record that the log goes on after is passed with a NULL payload. @fn
  * returns 0 for a live record, 1 for one nobody needs any more, or a
  * negative error. Returns -EUCLEAN when records were lost or the head is
- * not where the checkpoint says. @buf must hold DYNSNAP_SEG_SECTORS
- * sectors.
+ * not where the checkpoint says, -EBADMSG when the log is damaged: records
+ * of it written after its end was durable lie past that end
+ * (dynsnap_replay_past_end()). @buf must hold DYNSNAP_SEG_SECTORS sectors.
  */
 typedef int (*dsn_replay_fn)(void *context, struct dsn_log *log,
 			     const struct dynsnap_record_header *h,
 			     const u8 *payload, u64 pos);
 int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
-		   u64 head_seq, dsn_replay_fn fn, void *context);
+		   u64 head_seq, u64 durable_seq, dsn_replay_fn fn,
+		   void *context);
 
 /*
  * True once a batch write failed: the log refuses every later append and
@@ -103,6 +107,8 @@ int dsn_log_flush(struct dsn_log *log);
 
 /* The sequence the next record will get. */
 u64 dsn_log_next_seq(struct dsn_log *log);
+/* Records below it are on disk. */
+u64 dsn_log_durable_seq(struct dsn_log *log);
 
 /*
  * The oldest segment that still holds a live record (the open segment if

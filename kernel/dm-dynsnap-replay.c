@@ -126,13 +126,16 @@ int dsn_replay(struct dsn_engine *e, const char **error)
 		goto out;
 	}
 	r = dsn_log_replay(&e->fast, buf, c.fast_head_sector, c.fast_head_seq,
-			   replay_record, e);
+			   c.fast_end_seq, replay_record, e);
 	if (!r && e->has_slow)
 		r = dsn_log_replay(&e->slow, buf, c.slow_head_sector,
-				   c.slow_head_seq, replay_record, e);
+				   c.slow_head_seq, c.slow_end_seq, replay_record,
+				   e);
 	vfree(buf);
 	if (r == -EUCLEAN)
 		*error = "delta log is inconsistent";
+	else if (r == -EBADMSG)
+		*error = "delta log is damaged: acknowledged records cannot be read";
 	else if (r)
 		*error = "cannot read delta log";
 	if (r)

@@ -427,6 +427,15 @@ static void dynsnap_postsuspend(struct dm_target *ti)
 		DMERR("%s: metadata commit failed: %d",
 		      dm_device_name(dm_table_get_md(ti->table)), r);
 		set_mode(dc, DSN_MODE_FAIL);
+		return;
+	}
+	/* Where the logs end, for the next activation to check against. */
+	r = dsn_engine_checkpoint(dc->engine);
+	if (r) {
+		DMERR("%s: checkpoint at suspend failed: %d",
+		      dm_device_name(dm_table_get_md(ti->table)), r);
+		if (dsn_engine_failed(dc->engine))
+			set_mode(dc, DSN_MODE_FAIL);
 	}
 }
 

@@ -9,7 +9,10 @@
  *  - a header that decodes belongs to the store it was checked against,
  *    and encodes back to the same block;
  *  - the walk only moves forward, every record it returns lies inside the
- *    buffer and carries the next sequence number, and it ends.
+ *    buffer and carries the next sequence number, and it ends;
+ *  - a look past the end (and at the records as a log without a header)
+ *    finds only records of the store that say the end was durable.
+ * Records belong to the store whose UUID the header carries.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +22,34 @@
 
 static u8 again[DYNSNAP_SEG_HEADER_SIZE];
 
-static void walk(const u8 *buf, size_t len, u64 seq)
+/* A record past the end that makes the log damaged is one and says so. */
+static void check_found(const u8 *buf, size_t len, size_t from, size_t pos,
+			u32 seed, u64 seq, const struct dynsnap_record_header *h)
+{
+	struct dynsnap_record_header again;
+	const u8 *payload;
+
+	if (pos < from || pos >= len || dynsnap_record_durable_below(h) <= seq ||
+	    dynsnap_record_decode(buf + pos, len - pos, seed, &again, &payload) ||
+	    again.sequence != h->sequence || again.in_flight != h->in_flight)
+		abort();
+}
+
+static void walk(const u8 *buf, size_t len, u32 seed, u64 seq)
 {
 	struct dynsnap_record_header h;
 	const u8 *payload;
-	size_t pos = 0, before;
+	size_t pos = 0, before, at;
 	unsigned int steps = 0;
 
 	for (;;) {
 		before = pos;
-		if (dynsnap_log_next(buf, len, &pos, seq, &h, &payload) == DSN_OK) {
+		if (dynsnap_log_next(buf, len, &pos, seed, seq, &h, &payload) == DSN_OK) {
 			if (h.sequence != seq || pos <= before || pos > len ||
 			    payload < buf || payload + h.stored_length > buf + len)
 				abort();
-		} else if (dynsnap_replay_skip_damaged(buf, len, &pos, seq, &h) == DSN_OK) {
+		} else if (dynsnap_replay_skip_damaged(buf, len, &pos, seed, seq, &h) ==
+			   DSN_OK) {
 			if (h.sequence != seq || pos <= before || pos > len)
 				abort();
 		} else {
@@ -43,6 +60,11 @@ static void walk(const u8 *buf, size_t len, u64 seq)
 		if (++steps > len / DYNSNAP_REC_HEADER_SIZE + 1)
 			abort();
 	}
+	at = pos;
+	if (dynsnap_replay_past_end(buf, len, &at, seed, seq, &h) == DSN_ERR_LOG_DAMAGED)
+		check_found(buf, len, pos, at, seed, seq, &h);
+	if (dynsnap_replay_unheaded(buf, len, seed, &at, &h) == DSN_ERR_LOG_DAMAGED)
+		check_found(buf, len, 0, at, seed, 0, &h);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -55,7 +77,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size < DYNSNAP_SEG_HEADER_SIZE) {
 		if (dynsnap_segment_decode(data, size, other, &sh) == DSN_OK)
 			abort();
-		walk(data, size, 1);
+		walk(data, size, dynsnap_record_seed(other), 1);
 		return 0;
 	}
 	/* The UUID sits at byte 32 of the header. */
@@ -77,6 +99,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	}
 	e = dynsnap_segment_decode(data, size, data + 32, &sh);
 	walk(data + DYNSNAP_SEG_HEADER_SIZE, size - DYNSNAP_SEG_HEADER_SIZE,
-	     e == DSN_OK ? sh.first_record_seq : 1);
+	     dynsnap_record_seed(data + 32), e == DSN_OK ? sh.first_record_seq : 1);
 	return 0;
 }

@@ -13,7 +13,8 @@
  *    the same bytes (only canonical encodings are valid);
  *  - replaying the input as a delta log, damaged records kept as
  *    activation keeps them, moves forward, stays inside the buffer and
- *    yields strictly consecutive sequence numbers;
+ *    yields strictly consecutive sequence numbers; a look past its end
+ *    finds only records of the store that say the end was durable;
  *  - the replay's decision on each record it yields keeps the store's
  *    epoch and snapshot ids moving forward, and a damaged record's epoch
  *    is never past the store's or the newest.
@@ -27,6 +28,13 @@
 #include "dynsnap_xor.h"
 
 #define MAX_LEN 65536U
+
+/* Records of the input belong to this store. */
+static const u8 fuzz_uuid[DYNSNAP_UUID_SIZE] = {
+	0x64, 0x73, 0x6e, 0x66, 0x75, 0x7a, 0x7a, 0x01,
+	0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+};
+static u32 fuzz_seed;
 
 /* Room for the longest record, which a resealed input can describe. */
 static u8 data_buf[DYNSNAP_REC_MAX_LENGTH];
@@ -107,9 +115,11 @@ static void check_record(const u8 *buf, size_t len)
 	u8 header[DYNSNAP_REC_HEADER_SIZE];
 	const u8 *payload;
 
-	if (dynsnap_record_decode(buf, len, &h, &payload))
+	if (dynsnap_record_decode(buf, len, fuzz_seed, &h, &payload))
 		return;
-	dynsnap_record_encode(&h, header, payload);
+	if (h.in_flight > h.sequence)
+		abort();
+	dynsnap_record_encode(&h, header, payload, fuzz_seed);
 	if (memcmp(header, buf, sizeof(header)))
 		abort();
 	if (dynsnap_record_is_control(&h)) {
@@ -133,7 +143,7 @@ static void check_record_resealed(const u8 *data, size_t size)
 	stored = dsn_get_le32(sealed + 44);
 	if (stored > size - DYNSNAP_REC_HEADER_SIZE)
 		return;
-	crc = dsn_crc32c(~0U, sealed + 4, DYNSNAP_REC_HEADER_SIZE - 4);
+	crc = dsn_crc32c(fuzz_seed, sealed + 4, DYNSNAP_REC_HEADER_SIZE - 4);
 	crc = dsn_crc32c(crc, sealed + DYNSNAP_REC_HEADER_SIZE, stored);
 	dsn_put_le32(sealed, crc ^ DYNSNAP_REC_CSUM_XOR);
 	check_record(sealed, size);
@@ -166,6 +176,24 @@ static void check_segment_resealed(const u8 *data, size_t size)
 	dsn_put_le32(segment, dsn_crc32c(~0U, segment + 4, sizeof(segment) - 4) ^
 			      DYNSNAP_SEG_CSUM_XOR);
 	check_segment(segment, sizeof(segment));
+}
+
+/* A record past the end that makes the log damaged says so. */
+static void check_past_end(const u8 *data, size_t size, size_t end, u64 seq)
+{
+	struct dynsnap_record_header h, again;
+	const u8 *payload;
+	size_t pos = end;
+
+	if (dynsnap_replay_past_end(data, size, &pos, fuzz_seed, seq, &h) ==
+	    DSN_OK)
+		return;
+	if (pos < end || pos >= size ||
+	    dynsnap_record_durable_below(&h) <= seq ||
+	    dynsnap_record_decode(data + pos, size - pos, fuzz_seed, &again,
+				  &payload) ||
+	    again.sequence != h.sequence)
+		abort();
 }
 
 /* What a replay keeps of the store, as the engine does. */
@@ -217,6 +245,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	const u8 *payload;
 	u32 len, type;
 
+	fuzz_seed = dynsnap_record_seed(fuzz_uuid);
 	check_record(data, size);
 	check_record_resealed(data, size);
 
@@ -235,10 +264,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 		for (;;) {
 			before = pos;
-			if (dynsnap_log_next(data, size, &pos, seq, &h, &payload)) {
+			if (dynsnap_log_next(data, size, &pos, fuzz_seed, seq, &h, &payload)) {
 				if (pos != before)
 					abort();
-				if (dynsnap_replay_skip_damaged(data, size, &pos, seq, &h))
+				if (dynsnap_replay_skip_damaged(data, size, &pos, fuzz_seed,
+								seq, &h))
 					break;
 				if (dynsnap_record_is_control(&h))
 					abort();
@@ -251,6 +281,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				break;
 			seq++;
 		}
+		check_past_end(data, size, pos, seq);
 	}
 
 	/* The same bytes as a bare XOR delta for a block of 512..64 KiB. */

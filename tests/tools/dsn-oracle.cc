@@ -689,6 +689,7 @@ int cmd_records(const std::string &path, const std::string &segment_text,
 	}
 
 	uint64_t total = 0, total_damaged = 0;
+	const uint32_t seed = dynsnap_record_seed(s.uuid);
 	for (const Seg &seg : segs) {
 		uint64_t n = std::min(segment, start + len - seg.off);
 		int64_t got = dev.read(buf.data, n, seg.off);
@@ -702,7 +703,8 @@ int cmd_records(const std::string &path, const std::string &segment_text,
 		dynsnap_record_header h;
 		const uint8_t *payload;
 		for (;;) {
-			bool valid = dynsnap_log_next(log, log_len, &pos, seq, &h, &payload) == DSN_OK;
+			bool valid = dynsnap_log_next(log, log_len, &pos, seed, seq, &h,
+						      &payload) == DSN_OK;
 			if (!valid) {
 				size_t at = damaged_record_at(log, log_len, pos, seq, &h);
 				if (at == SIZE_MAX)

@@ -35,8 +35,8 @@ struct Segment {
 	Bytes log;		// what follows the header block
 };
 
-void append(Segment &s, uint32_t level, uint64_t seq, uint64_t epoch, uint64_t location,
-	    uint32_t length, bool expected, std::string &out)
+void append(Segment &s, const uint8_t *uuid, uint32_t level, uint64_t seq, uint64_t epoch,
+	    uint64_t location, uint32_t length, bool expected, std::string &out)
 {
 	dynsnap_record_header h;
 	dynsnap_record_init(&h, dynsnap_level(level), seq, epoch, location, length);
@@ -45,7 +45,8 @@ void append(Segment &s, uint32_t level, uint64_t seq, uint64_t epoch, uint64_t l
 	s.log.resize(at + DYNSNAP_REC_HEADER_SIZE + length);
 	for (uint32_t i = 0; i < length; i++)
 		s.log[at + DYNSNAP_REC_HEADER_SIZE + i] = uint8_t(seq * 7 + i);
-	dynsnap_record_encode(&h, &s.log[at], &s.log[at + DYNSNAP_REC_HEADER_SIZE]);
+	dynsnap_record_encode(&h, &s.log[at], &s.log[at + DYNSNAP_REC_HEADER_SIZE],
+			      dynsnap_record_seed(uuid));
 	if (!expected)
 		return;
 	static const char *const names[] = {"block", "sub", "bit"};
@@ -103,16 +104,16 @@ int main(int argc, char **argv)
 	}
 	std::string expected;
 	Segment a{data, 5, {}}, other{data + kSegment, 9, {}}, c{data + 2 * kSegment, 6, {}};
-	append(a, DYNSNAP_LEVEL_SUB, 100, 2, 8, 4096, true, expected);
-	append(a, DYNSNAP_LEVEL_BLOCK, 101, 2, 128, 65536, true, expected);
+	append(a, kUuid, DYNSNAP_LEVEL_SUB, 100, 2, 8, 4096, true, expected);
+	append(a, kUuid, DYNSNAP_LEVEL_BLOCK, 101, 2, 128, 65536, true, expected);
 	pad(a);
-	append(a, DYNSNAP_LEVEL_SUB, 102, 3, 1024, 8192, true, expected);
+	append(a, kUuid, DYNSNAP_LEVEL_SUB, 102, 3, 1024, 8192, true, expected);
 	pad(a);
-	append(other, DYNSNAP_LEVEL_SUB, 103, 3, 2048, 4096, false, expected);
+	append(other, kOtherUuid, DYNSNAP_LEVEL_SUB, 103, 3, 2048, 4096, false, expected);
 	pad(other);
-	append(c, DYNSNAP_LEVEL_BLOCK, 103, 3, 256, 65536, true, expected);
-	append(c, DYNSNAP_LEVEL_SUB, 104, 4, 4096, 512, true, expected);
-	append(c, DYNSNAP_LEVEL_SUB, 90, 1, 4096, 512, false, expected);
+	append(c, kUuid, DYNSNAP_LEVEL_BLOCK, 103, 3, 256, 65536, true, expected);
+	append(c, kUuid, DYNSNAP_LEVEL_SUB, 104, 4, 4096, 512, true, expected);
+	append(c, kUuid, DYNSNAP_LEVEL_SUB, 90, 1, 4096, 512, false, expected);
 	put(image, a, kUuid, 100);
 	put(image, other, kOtherUuid, 103);
 	put(image, c, kUuid, 103);

@@ -57,6 +57,8 @@ Ckpt make_ckpt(uint32_t nr_snaps = 3, uint32_t nr_regions = 7)
 	c.hdr.fast_head_seq = 41;
 	c.hdr.slow_head_sector = 8 + 5 * DYNSNAP_SEG_SECTORS;
 	c.hdr.slow_head_seq = 17;
+	c.hdr.fast_end_seq = 0xdeadbeef07ull;
+	c.hdr.slow_end_seq = 0x70000123ull;
 	for (uint32_t i = 0; i < nr_snaps; i++)
 		c.snaps.push_back(make_snap(7 + 4 * i, 2 + 3 * i, "snap-" + std::to_string(i)));
 	for (uint32_t i = 0; i < nr_regions; i++) {
@@ -160,6 +162,8 @@ TEST_P(CheckpointRoundTrip, DecodesToWhatWasEncoded)
 	EXPECT_EQ(out.fast_head_seq, in.hdr.fast_head_seq);
 	EXPECT_EQ(out.slow_head_sector, in.hdr.slow_head_sector);
 	EXPECT_EQ(out.slow_head_seq, in.hdr.slow_head_seq);
+	EXPECT_EQ(out.fast_end_seq, in.hdr.fast_end_seq);
+	EXPECT_EQ(out.slow_end_seq, in.hdr.slow_end_seq);
 
 	for (uint32_t i = 0; i < GetParam(); i++) {
 		dynsnap_ctl_snap_create s;
@@ -190,6 +194,7 @@ TEST(Checkpoint, RoundTripWithoutSlowTier)
 	Ckpt in = make_ckpt(2, 1);
 	in.hdr.slow_head_sector = 0;
 	in.hdr.slow_head_seq = 0;
+	in.hdr.slow_end_seq = 0;
 	in.hdr.control_seq = 0;
 	const Bytes b = encode(in);
 	dynsnap_checkpoint out;
@@ -197,6 +202,7 @@ TEST(Checkpoint, RoundTripWithoutSlowTier)
 	EXPECT_EQ(out.slow_head_sector, 0u);
 	EXPECT_EQ(out.slow_head_seq, 0u);
 	EXPECT_EQ(out.control_seq, 0u);
+	EXPECT_EQ(out.slow_end_seq, 0u);
 	EXPECT_EQ(out.nr_regions, 1u);
 }
 
@@ -217,7 +223,7 @@ TEST(Checkpoint, FieldsSitWhereTheFormatSays)
 	EXPECT_EQ(std::string(b.begin(), b.begin() + 8), "DSNCKPT1");
 	EXPECT_EQ(dsn_get_le32(&b[8]),
 		  dsn_crc32c(~0U, &b[12], b.size() - 12) ^ DYNSNAP_CKPT_CSUM_XOR);
-	EXPECT_EQ(dsn_get_le32(&b[12]), 1u);
+	EXPECT_EQ(dsn_get_le32(&b[12]), 2u);
 	EXPECT_EQ(memcmp(&b[16], kUuid, 16), 0);
 	EXPECT_EQ(dsn_get_le64(&b[32]), in.hdr.generation);
 	EXPECT_EQ(dsn_get_le32(&b[40]), 128u + 2 * 96 + 10);
@@ -232,7 +238,8 @@ TEST(Checkpoint, FieldsSitWhereTheFormatSays)
 	EXPECT_EQ(dsn_get_le64(&b[88]), in.hdr.fast_head_seq);
 	EXPECT_EQ(dsn_get_le64(&b[96]), in.hdr.slow_head_sector);
 	EXPECT_EQ(dsn_get_le64(&b[104]), in.hdr.slow_head_seq);
-	EXPECT_TRUE(dynsnap_is_zeroed(&b[112], 16));
+	EXPECT_EQ(dsn_get_le64(&b[112]), in.hdr.fast_end_seq);
+	EXPECT_EQ(dsn_get_le64(&b[120]), in.hdr.slow_end_seq);
 
 	// Entries are SNAP_CREATE payloads, byte for byte.
 	Bytes payload(DYNSNAP_CTL_SNAP_CREATE_SIZE);
@@ -315,7 +322,7 @@ const Edit kEdits[] = {
 	 true, DSN_ERR_CKPT_MAGIC},
 	{"version 0", [](Bytes &b) { dsn_put_le32(&b[12], 0); }, true,
 	 DSN_ERR_CKPT_VERSION},
-	{"version 2", [](Bytes &b) { dsn_put_le32(&b[12], 2); }, true,
+	{"version 1", [](Bytes &b) { dsn_put_le32(&b[12], 1); }, true,
 	 DSN_ERR_CKPT_VERSION},
 	{"total_len one more", [](Bytes &b) { dsn_put_le32(&b[40], 431); }, true,
 	 DSN_ERR_CKPT_SIZE},
@@ -344,9 +351,13 @@ const Edit kEdits[] = {
 	{"flags", [](Bytes &b) { b[44] = 1; }, true, DSN_ERR_CKPT_RESERVED},
 	{"flags high bit", [](Bytes &b) { b[47] = 0x80; }, true, DSN_ERR_CKPT_RESERVED},
 	{"reserved word", [](Bytes &b) { b[60] = 1; }, true, DSN_ERR_CKPT_RESERVED},
-	{"reserved tail first", [](Bytes &b) { b[112] = 1; }, true, DSN_ERR_CKPT_RESERVED},
-	{"reserved tail last", [](Bytes &b) { b[127] = 0x80; }, true,
-	 DSN_ERR_CKPT_RESERVED},
+	{"fast end 0", [](Bytes &b) { dsn_put_le64(&b[112], 0); }, true, DSN_ERR_CKPT_FIELDS},
+	{"slow end 0 with a slow tier", [](Bytes &b) { dsn_put_le64(&b[120], 0); }, true,
+	 DSN_ERR_CKPT_FIELDS},
+	{"slow end without a slow tier", [](Bytes &b) {
+		dsn_put_le64(&b[96], 0);
+		dsn_put_le64(&b[104], 0);
+	 }, true, DSN_ERR_CKPT_FIELDS},
 	{"generation 0", [](Bytes &b) { dsn_put_le64(&b[32], 0); }, true,
 	 DSN_ERR_CKPT_FIELDS},
 	{"epoch 0", [](Bytes &b) { dsn_put_le32(&b[48], 0); }, true, DSN_ERR_CKPT_FIELDS},

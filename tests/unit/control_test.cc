@@ -47,6 +47,9 @@ Bytes encode(const dynsnap_ctl_granularity &c)
 	return b;
 }
 
+// Any store's seed: control records are checksummed like delta records.
+const uint32_t kSeed = 0x8badf00d;
+
 // A whole control record: header, then @payload, checksummed.
 Bytes make_record(dynsnap_control_type type, const Bytes &payload)
 {
@@ -54,7 +57,7 @@ Bytes make_record(dynsnap_control_type type, const Bytes &payload)
 	dynsnap_record_init_control(&h, type, 900, 7, payload.size());
 	Bytes rec(DYNSNAP_REC_HEADER_SIZE + payload.size());
 	std::copy(payload.begin(), payload.end(), rec.begin() + DYNSNAP_REC_HEADER_SIZE);
-	dynsnap_record_encode(&h, rec.data(), rec.data() + DYNSNAP_REC_HEADER_SIZE);
+	dynsnap_record_encode(&h, rec.data(), rec.data() + DYNSNAP_REC_HEADER_SIZE, kSeed);
 	return rec;
 }
 
@@ -71,7 +74,7 @@ dynsnap_err decode_record(const Bytes &rec, dynsnap_record_header *h = nullptr)
 {
 	dynsnap_record_header tmp;
 	const uint8_t *payload;
-	return dynsnap_record_decode(rec.data(), rec.size(), h ? h : &tmp, &payload);
+	return dynsnap_record_decode(rec.data(), rec.size(), kSeed, h ? h : &tmp, &payload);
 }
 
 TEST(Control, PayloadSizes)
@@ -337,7 +340,8 @@ TEST(ControlRecord, RoundTrip)
 		Bytes rec = make_record(type, payload);
 		dynsnap_record_header h;
 		const uint8_t *p = nullptr;
-		ASSERT_EQ(dynsnap_record_decode(rec.data(), rec.size(), &h, &p), DSN_OK) << type;
+		ASSERT_EQ(dynsnap_record_decode(rec.data(), rec.size(), kSeed, &h, &p), DSN_OK)
+			<< type;
 		EXPECT_TRUE(dynsnap_record_is_control(&h));
 		EXPECT_EQ(h.flags, DYNSNAP_REC_FLAG_CONTROL);
 		EXPECT_EQ(h.level, (uint32_t)type);
@@ -429,7 +433,8 @@ const HeaderEdit kHeaderEdits[] = {
 	{"another type's size", [](Bytes &r) { r[10] = DYNSNAP_CTL_SNAP_DELETE; },
 	 DSN_ERR_REC_STORED_LENGTH},
 	{"nonce", [](Bytes &r) { r[48] = 1; }, DSN_ERR_REC_FLAGS},
-	{"reserved", [](Bytes &r) { r[60] = 1; }, DSN_ERR_REC_FLAGS},
+	{"in flight beyond the sequence", [](Bytes &r) { dsn_put_le32(&r[60], 901); },
+	 DSN_ERR_REC_IN_FLIGHT},
 	{"another flag", [](Bytes &r) { r[12] = 3; }, DSN_ERR_REC_FLAGS},
 };
 

@@ -14,9 +14,12 @@ using Bytes = std::vector<uint8_t>;
 
 const uint8_t kUuid[DYNSNAP_UUID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8,
 					  9, 10, 11, 12, 13, 14, 15, 16};
+const uint8_t kOtherUuid[DYNSNAP_UUID_SIZE] = {2, 2, 3, 4, 5, 6, 7, 8,
+					       9, 10, 11, 12, 13, 14, 15, 16};
+const uint32_t kSeed = dynsnap_record_seed(kUuid);
 
 // Append one sub-block record with sequence @seq to @log.
-void append(Bytes &log, uint64_t seq, uint32_t length = 1024)
+void append(Bytes &log, uint64_t seq, uint32_t length = 1024, uint32_t seed = kSeed)
 {
 	dynsnap_record_header h;
 	dynsnap_record_init(&h, DYNSNAP_LEVEL_SUB, seq, 3, seq * 8, length);
@@ -25,7 +28,7 @@ void append(Bytes &log, uint64_t seq, uint32_t length = 1024)
 	log.resize(at + DYNSNAP_REC_HEADER_SIZE + length);
 	for (uint32_t i = 0; i < length; i++)
 		log[at + DYNSNAP_REC_HEADER_SIZE + i] = uint8_t(seq + i);
-	dynsnap_record_encode(&h, &log[at], &log[at + DYNSNAP_REC_HEADER_SIZE]);
+	dynsnap_record_encode(&h, &log[at], &log[at + DYNSNAP_REC_HEADER_SIZE], seed);
 }
 
 // Append a SNAP_DELETE control record with sequence @seq to @log.
@@ -38,7 +41,7 @@ void append_control(Bytes &log, uint64_t seq, uint64_t id)
 	size_t at = log.size();
 	log.resize(at + DYNSNAP_REC_HEADER_SIZE + DYNSNAP_CTL_SNAP_DELETE_SIZE);
 	dynsnap_ctl_snap_delete_encode(&del, &log[at + DYNSNAP_REC_HEADER_SIZE]);
-	dynsnap_record_encode(&h, &log[at], &log[at + DYNSNAP_REC_HEADER_SIZE]);
+	dynsnap_record_encode(&h, &log[at], &log[at + DYNSNAP_REC_HEADER_SIZE], kSeed);
 }
 
 // End a batch: zero padding to the next sector.
@@ -54,7 +57,7 @@ std::vector<uint64_t> replay(const Bytes &log, uint64_t first)
 	size_t pos = 0;
 	dynsnap_record_header h;
 	const uint8_t *payload;
-	while (dynsnap_log_next(log.data(), log.size(), &pos, first + seen.size(),
+	while (dynsnap_log_next(log.data(), log.size(), &pos, kSeed, first + seen.size(),
 				&h, &payload) == DSN_OK) {
 		EXPECT_EQ(payload, log.data() + pos - h.stored_length);
 		seen.push_back(h.sequence);
@@ -234,6 +237,48 @@ TEST(Log, StopsAtStaleRecordsOfAnOlderUse)
 	ASSERT_LE(log.size(), keep);
 	log.insert(log.end(), old_life.begin() + keep, old_life.end());
 	EXPECT_EQ(replay(log, 50), seqs(50, 2));
+}
+
+TEST(Log, AnotherStoresRecordsAreNotOurs)
+{
+	// An earlier store on the device left records laid out like ours, in
+	// sequence: they do not verify for this store.
+	Bytes log;
+	append(log, 1);
+	append(log, 2, 1024, dynsnap_record_seed(kOtherUuid));
+	append(log, 3);
+	EXPECT_EQ(replay(log, 1), seqs(1, 1));
+}
+
+TEST(Log, FindsRecordsOfTheStoreAtAnyOffset)
+{
+	Bytes log(100, 0x44);
+	append(log, 9);
+	log.resize(log.size() + 3, 0);
+	size_t second = log.size();
+	append(log, 4);
+	size_t other = log.size();
+	append(log, 5, 1024, dynsnap_record_seed(kOtherUuid));
+	log.resize(log.size() + 17, 0x53);
+
+	dynsnap_record_header h;
+	size_t pos = 0;
+	ASSERT_EQ(dynsnap_log_find(log.data(), log.size(), &pos, kSeed, &h), DSN_OK);
+	EXPECT_EQ(pos, 100u);
+	EXPECT_EQ(h.sequence, 9u);
+	pos++;
+	ASSERT_EQ(dynsnap_log_find(log.data(), log.size(), &pos, kSeed, &h), DSN_OK);
+	EXPECT_EQ(pos, second);
+	EXPECT_EQ(h.sequence, 4u);
+	pos++;
+	EXPECT_EQ(dynsnap_log_find(log.data(), log.size(), &pos, kSeed, &h), DSN_ERR_LOG_END);
+	pos = other;
+	EXPECT_EQ(dynsnap_log_find(log.data(), log.size(), &pos,
+				   dynsnap_record_seed(kOtherUuid), &h), DSN_OK);
+	EXPECT_EQ(h.sequence, 5u);
+	pos = 0;
+	EXPECT_EQ(dynsnap_log_find(nullptr, 0, &pos, kSeed, &h), DSN_ERR_LOG_END);
+	EXPECT_EQ(dynsnap_log_find(log.data(), 63, &pos, kSeed, &h), DSN_ERR_LOG_END);
 }
 
 TEST(Log, GarbageInPaddingEndsTheLog)

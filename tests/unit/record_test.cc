@@ -14,6 +14,10 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
+const uint8_t kUuid[DYNSNAP_UUID_SIZE] = {0x11, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+const uint8_t kOtherUuid[DYNSNAP_UUID_SIZE] = {0x12, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+const uint32_t kSeed = dynsnap_record_seed(kUuid);
+
 // Header plus payload, contiguous, as records lie in the delta store.
 Bytes make_record(dynsnap_level level, uint32_t length, uint32_t stored,
 		  uint32_t codec = DYNSNAP_CODEC_COMP_NONE)
@@ -21,6 +25,7 @@ Bytes make_record(dynsnap_level level, uint32_t length, uint32_t stored,
 	dynsnap_record_header h;
 	dynsnap_record_init(&h, level, 77, 5, 123456, length);
 	h.codec = codec;
+	h.in_flight = 3;
 	h.stored_length = stored;
 	if (codec & DYNSNAP_CODEC_CRYPT_MASK)
 		for (uint32_t i = 0; i < DYNSNAP_REC_NONCE_SIZE; i++)
@@ -37,7 +42,7 @@ Bytes make_record(dynsnap_level level, uint32_t length, uint32_t stored,
 		for (uint32_t i = 12; i < stored; i++)
 			p[i] = 1 + i % 255;
 	}
-	dynsnap_record_encode(&h, rec.data(), rec.data() + DYNSNAP_REC_HEADER_SIZE);
+	dynsnap_record_encode(&h, rec.data(), rec.data() + DYNSNAP_REC_HEADER_SIZE, kSeed);
 	return rec;
 }
 
@@ -45,13 +50,15 @@ dynsnap_err decode(const Bytes &rec, dynsnap_record_header *h = nullptr)
 {
 	dynsnap_record_header tmp;
 	const uint8_t *payload;
-	return dynsnap_record_decode(rec.data(), rec.size(), h ? h : &tmp, &payload);
+	return dynsnap_record_decode(rec.data(), rec.size(), kSeed, h ? h : &tmp, &payload);
 }
 
 void reseal(Bytes &rec)
 {
 	uint32_t stored = dsn_get_le32(&rec[44]);
-	uint32_t crc = dsn_crc32c(~0U, &rec[4], DYNSNAP_REC_HEADER_SIZE - 4);
+	// The format's rule, written out: crc32c from the crc32c of the UUID.
+	uint32_t crc = dsn_crc32c(dsn_crc32c(~0U, kUuid, DYNSNAP_UUID_SIZE), &rec[4],
+				  DYNSNAP_REC_HEADER_SIZE - 4);
 	if (rec.size() - DYNSNAP_REC_HEADER_SIZE >= stored)
 		crc = dsn_crc32c(crc, &rec[DYNSNAP_REC_HEADER_SIZE], stored);
 	dsn_put_le32(&rec[0], crc ^ DYNSNAP_REC_CSUM_XOR);
@@ -62,9 +69,11 @@ TEST(Record, RoundTrip)
 	Bytes rec = make_record(DYNSNAP_LEVEL_SUB, 4096, 4096);
 	dynsnap_record_header h;
 	const uint8_t *payload = nullptr;
-	ASSERT_EQ(dynsnap_record_decode(rec.data(), rec.size(), &h, &payload), DSN_OK);
+	ASSERT_EQ(dynsnap_record_decode(rec.data(), rec.size(), kSeed, &h, &payload), DSN_OK);
 	EXPECT_EQ(h.level, (uint32_t)DYNSNAP_LEVEL_SUB);
 	EXPECT_EQ(h.sequence, 77u);
+	EXPECT_EQ(h.in_flight, 3u);
+	EXPECT_EQ(dynsnap_record_durable_below(&h), 74u);
 	EXPECT_EQ(h.epoch, 5u);
 	EXPECT_EQ(h.location, 123456u);
 	EXPECT_EQ(h.length, 4096u);
@@ -77,13 +86,30 @@ TEST(Record, FieldsSitWhereTheFormatSays)
 {
 	Bytes rec = make_record(DYNSNAP_LEVEL_BIT, 65536, 30);
 	EXPECT_EQ(std::string(rec.begin() + 4, rec.begin() + 8), "DSNR");
-	EXPECT_EQ(dsn_get_le16(&rec[8]), 1u);
+	EXPECT_EQ(dsn_get_le16(&rec[8]), 2u);
 	EXPECT_EQ(rec[10], DYNSNAP_LEVEL_BIT);
 	EXPECT_EQ(dsn_get_le64(&rec[16]), 77u);
 	EXPECT_EQ(dsn_get_le64(&rec[24]), 5u);
 	EXPECT_EQ(dsn_get_le64(&rec[32]), 123456u);
 	EXPECT_EQ(dsn_get_le32(&rec[40]), 65536u);
 	EXPECT_EQ(dsn_get_le32(&rec[44]), 30u);
+	EXPECT_EQ(dsn_get_le32(&rec[60]), 3u);
+}
+
+// A record verifies only as one of its own store.
+TEST(Record, BelongsToItsStore)
+{
+	Bytes rec = make_record(DYNSNAP_LEVEL_SUB, 4096, 4096);
+	dynsnap_record_header h;
+	const uint8_t *payload;
+	EXPECT_NE(dynsnap_record_seed(kUuid), dynsnap_record_seed(kOtherUuid));
+	EXPECT_EQ(dynsnap_record_decode(rec.data(), rec.size(), dynsnap_record_seed(kOtherUuid),
+					&h, &payload),
+		  DSN_ERR_REC_CSUM);
+	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, 4096,
+					dynsnap_record_seed(kOtherUuid)),
+		  DSN_ERR_REC_CSUM);
+	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, 4096, kSeed), DSN_OK);
 }
 
 TEST(Record, CodecsAndTheirLengths)
@@ -164,7 +190,7 @@ TEST(Record, ChecksumCoversThePayload)
 	EXPECT_EQ(decode(rec), DSN_ERR_REC_CSUM);
 	dynsnap_record_header h;
 	ASSERT_EQ(dynsnap_record_decode_header(rec.data(), rec.size(), &h), DSN_OK);
-	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, h.stored_length),
+	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, h.stored_length, kSeed),
 		  DSN_ERR_REC_CSUM);
 }
 
@@ -173,10 +199,10 @@ TEST(Record, TruncatedRecordsAreRefused)
 	Bytes rec = make_record(DYNSNAP_LEVEL_BLOCK, 4096, 4096);
 	dynsnap_record_header h;
 	const uint8_t *payload;
-	EXPECT_EQ(dynsnap_record_decode(rec.data(), 63, &h, &payload), DSN_ERR_REC_SHORT);
-	EXPECT_EQ(dynsnap_record_decode(rec.data(), rec.size() - 1, &h, &payload),
+	EXPECT_EQ(dynsnap_record_decode(rec.data(), 63, kSeed, &h, &payload), DSN_ERR_REC_SHORT);
+	EXPECT_EQ(dynsnap_record_decode(rec.data(), rec.size() - 1, kSeed, &h, &payload),
 		  DSN_ERR_REC_SHORT);
-	EXPECT_EQ(dynsnap_record_decode(nullptr, 0, &h, &payload), DSN_ERR_REC_SHORT);
+	EXPECT_EQ(dynsnap_record_decode(nullptr, 0, kSeed, &h, &payload), DSN_ERR_REC_SHORT);
 }
 
 struct Edit {
@@ -203,7 +229,8 @@ TEST_P(RecordEdit, IsRefusedEvenWithAValidChecksum)
 const Edit kEdits[] = {
 	{"magic", [](Bytes &r) { r[4] = 'X'; }, DSN_ERR_REC_MAGIC},
 	{"version 0", [](Bytes &r) { dsn_put_le16(&r[8], 0); }, DSN_ERR_REC_VERSION},
-	{"version 2", [](Bytes &r) { dsn_put_le16(&r[8], 2); }, DSN_ERR_REC_VERSION},
+	{"version 1", [](Bytes &r) { dsn_put_le16(&r[8], 1); }, DSN_ERR_REC_VERSION},
+	{"version 3", [](Bytes &r) { dsn_put_le16(&r[8], 3); }, DSN_ERR_REC_VERSION},
 	{"level 3", [](Bytes &r) { r[10] = 3; }, DSN_ERR_REC_LEVEL},
 	{"compression 3", [](Bytes &r) { r[11] = 3; }, DSN_ERR_REC_CODEC},
 	{"encryption 2", [](Bytes &r) { r[11] = 0x20; }, DSN_ERR_REC_CODEC},
@@ -211,7 +238,9 @@ const Edit kEdits[] = {
 	{"high flag", [](Bytes &r) { r[15] = 0x80; }, DSN_ERR_REC_FLAGS},
 	// The control flag makes level 1 a SNAP_CREATE, which covers no data.
 	{"control flag on a delta", [](Bytes &r) { r[12] = 1; }, DSN_ERR_REC_LENGTH},
-	{"reserved", [](Bytes &r) { r[63] = 1; }, DSN_ERR_REC_FLAGS},
+	{"in flight beyond the sequence", [](Bytes &r) { dsn_put_le32(&r[60], 78); },
+	 DSN_ERR_REC_IN_FLIGHT},
+	{"in flight high byte", [](Bytes &r) { r[63] = 1; }, DSN_ERR_REC_IN_FLIGHT},
 	{"nonce without encryption", [](Bytes &r) { r[50] = 1; }, DSN_ERR_REC_FLAGS},
 	{"length 0", [](Bytes &r) { dsn_put_le32(&r[40], 0); }, DSN_ERR_REC_LENGTH},
 	{"length not sectors", [](Bytes &r) { dsn_put_le32(&r[40], 4000); }, DSN_ERR_REC_LENGTH},

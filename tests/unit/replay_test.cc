@@ -14,6 +14,9 @@ using Bytes = std::vector<uint8_t>;
 
 const uint8_t kUuid[DYNSNAP_UUID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8,
 					  9, 10, 11, 12, 13, 14, 15, 16};
+const uint8_t kOtherUuid[DYNSNAP_UUID_SIZE] = {9, 2, 3, 4, 5, 6, 7, 8,
+					       9, 10, 11, 12, 13, 14, 15, 16};
+const uint32_t kSeed = dynsnap_record_seed(kUuid);
 
 dynsnap_segment_header seg(uint64_t segment_seq, uint64_t first_record_seq)
 {
@@ -67,18 +70,29 @@ TEST(ReplaySuccessor, GoesOnEndsOrIsInconsistent)
 }
 
 // Records of a segment, after its header block.
+// Batches as the kernel's writer makes them: each record says the first
+// record of its batch (in_flight), pad() ends a batch.
 struct Log {
 	Bytes b;
+	uint64_t batch_seq = 0;		// 0: the next record starts a batch
+	uint32_t seed = kSeed;
+	uint32_t in_flight(uint64_t seq)
+	{
+		if (!batch_seq)
+			batch_seq = seq;
+		return static_cast<uint32_t>(seq - batch_seq);
+	}
 	size_t append(uint64_t seq, uint32_t length = 1024)
 	{
 		dynsnap_record_header h;
 		dynsnap_record_init(&h, DYNSNAP_LEVEL_SUB, seq, 3, seq * 8, length);
 		h.stored_length = length;
+		h.in_flight = in_flight(seq);
 		size_t at = b.size();
 		b.resize(at + DYNSNAP_REC_HEADER_SIZE + length);
 		for (uint32_t i = 0; i < length; i++)
 			b[at + DYNSNAP_REC_HEADER_SIZE + i] = uint8_t(seq + i);
-		dynsnap_record_encode(&h, &b[at], &b[at + DYNSNAP_REC_HEADER_SIZE]);
+		dynsnap_record_encode(&h, &b[at], &b[at + DYNSNAP_REC_HEADER_SIZE], seed);
 		return at;
 	}
 	size_t append_control(uint64_t seq)
@@ -86,14 +100,19 @@ struct Log {
 		dynsnap_record_header h;
 		dynsnap_record_init_control(&h, DYNSNAP_CTL_SNAP_DELETE, seq, 3,
 					    DYNSNAP_CTL_SNAP_DELETE_SIZE);
+		h.in_flight = in_flight(seq);
 		dynsnap_ctl_snap_delete del{4};
 		size_t at = b.size();
 		b.resize(at + DYNSNAP_REC_HEADER_SIZE + DYNSNAP_CTL_SNAP_DELETE_SIZE);
 		dynsnap_ctl_snap_delete_encode(&del, &b[at + DYNSNAP_REC_HEADER_SIZE]);
-		dynsnap_record_encode(&h, &b[at], &b[at + DYNSNAP_REC_HEADER_SIZE]);
+		dynsnap_record_encode(&h, &b[at], &b[at + DYNSNAP_REC_HEADER_SIZE], seed);
 		return at;
 	}
-	void pad() { b.resize(dynsnap_log_padded(b.size()), 0); }
+	void pad()
+	{
+		b.resize(dynsnap_log_padded(b.size()), 0);
+		batch_seq = 0;
+	}
 };
 
 TEST(ReplaySkipDamaged, KeepsADamagedRecordTheLogGoesOnAfter)
@@ -107,10 +126,10 @@ TEST(ReplaySkipDamaged, KeepsADamagedRecordTheLogGoesOnAfter)
 	size_t pos = at;
 	dynsnap_record_header h;
 	const uint8_t *payload;
-	ASSERT_EQ(dynsnap_log_next(log.b.data(), log.b.size(), &pos, 2, &h, &payload),
+	ASSERT_EQ(dynsnap_log_next(log.b.data(), log.b.size(), &pos, kSeed, 2, &h, &payload),
 		  DSN_ERR_LOG_END);
 	ASSERT_EQ(pos, at);
-	ASSERT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, 2, &h), DSN_OK);
+	ASSERT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, kSeed, 2, &h), DSN_OK);
 	EXPECT_EQ(pos, after);
 	EXPECT_EQ(h.sequence, 2u);
 }
@@ -126,7 +145,7 @@ TEST(ReplaySkipDamaged, ADamagedRecordAcrossPaddingIsFoundOnTheNextSector)
 	log.b[at + DYNSNAP_REC_HEADER_SIZE] ^= 1;
 	size_t pos = end;
 	dynsnap_record_header h;
-	ASSERT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, 2, &h), DSN_OK);
+	ASSERT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, kSeed, 2, &h), DSN_OK);
 	EXPECT_EQ(pos, at + DYNSNAP_REC_HEADER_SIZE + 1024);
 }
 
@@ -158,7 +177,7 @@ TEST(ReplaySkipDamaged, TheLogEndsWhereNothingFollowsOrTheHeaderLies)
 		size_t pos = at;
 		uint64_t seq = what == 4 ? 7 : 2;
 		dynsnap_err want = what == 1 ? DSN_OK : DSN_ERR_LOG_END;
-		EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, seq, &h),
+		EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, kSeed, seq, &h),
 			  want) << what;
 		if (want != DSN_OK) {
 			EXPECT_EQ(pos, at) << what;
@@ -174,7 +193,7 @@ TEST(ReplaySkipDamaged, ADamagedControlRecordEndsTheLog)
 	log.b[at + DYNSNAP_REC_HEADER_SIZE] ^= 1;
 	size_t pos = at;
 	dynsnap_record_header h;
-	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, 1, &h),
+	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, kSeed, 1, &h),
 		  DSN_ERR_LOG_END);
 }
 
@@ -184,15 +203,174 @@ TEST(ReplaySkipDamaged, OutOfRangeInputEndsTheLog)
 	log.append(1);
 	dynsnap_record_header h;
 	size_t pos = log.b.size() + 1;
-	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, 1, &h),
+	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, kSeed, 1, &h),
 		  DSN_ERR_LOG_END);
 	pos = ~size_t(0);
-	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, 1, &h),
+	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), log.b.size(), &pos, kSeed, 1, &h),
 		  DSN_ERR_LOG_END);
 	pos = 0;
-	EXPECT_EQ(dynsnap_replay_skip_damaged(nullptr, 0, &pos, 1, &h), DSN_ERR_LOG_END);
-	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), 10, &pos, 1, &h), DSN_ERR_LOG_END);
+	EXPECT_EQ(dynsnap_replay_skip_damaged(nullptr, 0, &pos, kSeed, 1, &h), DSN_ERR_LOG_END);
+	EXPECT_EQ(dynsnap_replay_skip_damaged(log.b.data(), 10, &pos, kSeed, 1, &h), DSN_ERR_LOG_END);
 	EXPECT_EQ(pos, 0u);
+}
+
+// What lies past the end of a log: damage when a later batch says so.
+dynsnap_err past_end(const Log &log, size_t from, uint64_t end_seq, size_t *found = nullptr,
+		     uint64_t *found_seq = nullptr)
+{
+	dynsnap_record_header h;
+	size_t pos = from;
+	dynsnap_err e = dynsnap_replay_past_end(log.b.data(), log.b.size(), &pos, kSeed, end_seq,
+						&h);
+	if (e == DSN_ERR_LOG_DAMAGED) {
+		if (found)
+			*found = pos;
+		if (found_seq)
+			*found_seq = h.sequence;
+	}
+	return e;
+}
+
+TEST(ReplayPastEnd, AHeaderDamagedBeyondReadingBeforeALaterBatchIsDamage)
+{
+	Log log;
+	log.append(10);
+	size_t at = log.append(11);
+	log.append(12);
+	log.pad();
+	size_t later = log.append(13);
+	log.append(14);
+	log.pad();
+	log.b[at + 4] ^= 1;	// magic: the header no longer reads
+	size_t found = 0;
+	uint64_t seq = 0;
+	// The replay ends before 11, at its position.
+	EXPECT_EQ(past_end(log, at, 11, &found, &seq), DSN_ERR_LOG_DAMAGED);
+	EXPECT_EQ(found, later);
+	EXPECT_EQ(seq, 13u);
+}
+
+TEST(ReplayPastEnd, DamageInTheLastBatchLooksLikeATornBatch)
+{
+	// Records 11-12 of the batch 10-12 may have been torn by the crash:
+	// nothing written after them says they were ever durable.
+	Log log;
+	log.append(10);
+	size_t at = log.append(11);
+	log.append(12);
+	log.pad();
+	log.b[at + 4] ^= 1;
+	EXPECT_EQ(past_end(log, at, 11), DSN_OK);
+	// The same when the batch is the log's first.
+	EXPECT_EQ(past_end(log, 0, 10), DSN_OK);
+}
+
+TEST(ReplayPastEnd, WhatAnEarlierLifeOrAnotherStoreLeftIsNoEvidence)
+{
+	// A segment reused: its current records end at 51; leftovers of its
+	// previous life (5-8, from two batches) and of another store follow.
+	Log log;
+	log.append(50);
+	log.append(51);
+	log.pad();
+	size_t end = log.b.size();
+	log.append(5);
+	log.pad();
+	log.append(6);
+	log.append(7);
+	log.pad();
+	Log other;
+	other.seed = dynsnap_record_seed(kOtherUuid);
+	other.append(60);
+	other.pad();
+	other.append(61);
+	other.pad();
+	log.b.insert(log.b.end(), other.b.begin(), other.b.end());
+	EXPECT_EQ(past_end(log, end, 52), DSN_OK);
+}
+
+TEST(ReplayPastEnd, ATornBatchLeftBehindByAnEarlierCrashIsNoEvidence)
+{
+	// A crash tore the batch 20-29 (only 25-29 reached the disk); the log
+	// went on from 20 after it, with shorter records, and ends at 23 now.
+	Log torn;
+	for (uint64_t s = 20; s < 30; s++)
+		torn.append(s, 512);
+	Log log;
+	log.append(20, 512);
+	log.pad();
+	log.append(21, 512);
+	log.append(22, 512);
+	log.pad();
+	size_t end = log.b.size();
+	ASSERT_LT(end, torn.b.size());
+	log.b.insert(log.b.end(), torn.b.begin() + long(end), torn.b.end());
+	EXPECT_EQ(past_end(log, end, 23), DSN_OK);
+}
+
+TEST(ReplayPastEnd, AnyLaterBatchCounts)
+{
+	// Not only the next one: a record of any batch written once the end
+	// was durable, at any offset, also after unreadable bytes.
+	Log log;
+	log.append(1);
+	log.pad();
+	size_t end = log.b.size();
+	log.append(2);
+	log.pad();
+	log.append(3);
+	log.pad();
+	size_t third = log.append(4);
+	log.append(5);
+	std::fill(log.b.begin() + long(end), log.b.begin() + long(third) + 7, 0xee);
+	size_t found = 0;
+	EXPECT_EQ(past_end(log, end, 2, &found), DSN_ERR_LOG_DAMAGED);
+	EXPECT_GT(found, third);	// record 5: record 4's header is gone
+	EXPECT_EQ(past_end(log, end, 6), DSN_OK);	// all of it before the end
+}
+
+TEST(ReplayPastEnd, OutOfRangeInputFindsNothing)
+{
+	Log log;
+	log.append(1);
+	log.pad();
+	log.append(2);
+	EXPECT_EQ(past_end(log, log.b.size(), 1), DSN_OK);
+	EXPECT_EQ(past_end(log, ~size_t(0), 1), DSN_OK);
+	dynsnap_record_header h;
+	size_t pos = 0;
+	EXPECT_EQ(dynsnap_replay_past_end(nullptr, 0, &pos, kSeed, 1, &h), DSN_OK);
+}
+
+TEST(ReplayUnheaded, OneBatchIsAnEmptyLogTwoAreDamage)
+{
+	dynsnap_record_header h;
+	size_t pos = 0;
+	Log log;
+	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h), DSN_OK);
+	log.append(700);
+	log.append(701);
+	log.pad();
+	// What a torn first batch leaves: the log starts empty.
+	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h), DSN_OK);
+	size_t later = log.append(702);
+	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h),
+		  DSN_ERR_LOG_DAMAGED);
+	EXPECT_EQ(pos, later);
+	EXPECT_EQ(h.sequence, 702u);
+	// Also when the first record of the first batch is unreadable.
+	Log partial = log;
+	std::fill(partial.b.begin(), partial.b.begin() + 1000, 0);
+	EXPECT_EQ(dynsnap_replay_unheaded(partial.b.data(), partial.b.size(), kSeed, &pos, &h),
+		  DSN_ERR_LOG_DAMAGED);
+	// Another store's two batches are nothing of ours.
+	Log other;
+	other.seed = dynsnap_record_seed(kOtherUuid);
+	other.append(1);
+	other.pad();
+	other.append(2);
+	EXPECT_EQ(dynsnap_replay_unheaded(other.b.data(), other.b.size(), kSeed, &pos, &h),
+		  DSN_OK);
 }
 
 // A control record and its payload.

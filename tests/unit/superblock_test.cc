@@ -216,7 +216,7 @@ TEST(Superblock, FieldsSitWhereTheFormatSays)
 {
 	Block b = encode(make_sb());
 	EXPECT_EQ(memcmp(b.data() + 16, "spansnyd", 8), 0);	// magic, LE
-	EXPECT_EQ(dsn_get_le32(b.data() + 24), 1u);		// version
+	EXPECT_EQ(dsn_get_le32(b.data() + 24), 2u);		// version
 	EXPECT_EQ(dsn_get_le32(b.data() + 28), 1u);		// tier fast
 	EXPECT_EQ(b[32], 0x10);					// uuid[0]
 	EXPECT_EQ(dsn_get_le64(b.data() + 48), kVolume);
@@ -233,9 +233,9 @@ TEST(Superblock, FieldsSitWhereTheFormatSays)
 
 // Bytes committed to the repository: a format change that alters them must
 // bump the version instead.
-TEST(Superblock, GoldenBytesV1)
+TEST(Superblock, GoldenBytesV2)
 {
-	std::ifstream f(DYNSNAP_TEST_DATA_DIR "/superblock-v1.bin",
+	std::ifstream f(DYNSNAP_TEST_DATA_DIR "/superblock-v2.bin",
 			std::ios::binary);
 	ASSERT_TRUE(f) << "missing golden file";
 	std::vector<uint8_t> golden((std::istreambuf_iterator<char>(f)),
@@ -250,6 +250,21 @@ TEST(Superblock, GoldenBytesV1)
 				    DYNSNAP_SB_LOCATION, &sb), DSN_OK);
 	EXPECT_EQ(sb.volume_sectors, kVolume);
 	EXPECT_EQ(sb.layout.slow_dev_sectors, kSlow);
+}
+
+// A store of format 1 (records not bound to their store) is refused by
+// name, never read under the rules of format 2.
+TEST(Superblock, Format1IsRefused)
+{
+	std::ifstream f(DYNSNAP_TEST_DATA_DIR "/superblock-v1.bin",
+			std::ios::binary);
+	ASSERT_TRUE(f) << "missing golden file";
+	std::vector<uint8_t> v1((std::istreambuf_iterator<char>(f)),
+				std::istreambuf_iterator<char>());
+	ASSERT_EQ(v1.size(), DYNSNAP_SB_SIZE);
+	dynsnap_superblock sb;
+	EXPECT_EQ(dynsnap_sb_decode(v1.data(), v1.size(), DYNSNAP_SB_LOCATION, &sb),
+		  DSN_ERR_SB_VERSION);
 }
 
 TEST(Superblock, ZeroedBlockIsTheFormatMarker)
@@ -315,7 +330,8 @@ TEST_P(SuperblockEdit, IsRefusedEvenWithAValidChecksum)
 const Edit kEdits[] = {
 	{"magic", [](Block &b) { b[16] ^= 0xff; }, DSN_ERR_SB_MAGIC},
 	{"version 0", [](Block &b) { dsn_put_le32(&b[24], 0); }, DSN_ERR_SB_VERSION},
-	{"version 2", [](Block &b) { dsn_put_le32(&b[24], 2); }, DSN_ERR_SB_VERSION},
+	{"version 1", [](Block &b) { dsn_put_le32(&b[24], 1); }, DSN_ERR_SB_VERSION},
+	{"version 3", [](Block &b) { dsn_put_le32(&b[24], 3); }, DSN_ERR_SB_VERSION},
 	{"unknown flag", [](Block &b) { dsn_put_le32(&b[4], 1u << 7); }, DSN_ERR_SB_FLAGS},
 	{"tier 0", [](Block &b) { dsn_put_le32(&b[28], 0); }, DSN_ERR_SB_TIER},
 	{"tier 3", [](Block &b) { dsn_put_le32(&b[28], 3); }, DSN_ERR_SB_TIER},

@@ -30,7 +30,7 @@ for dev in "$DYNSNAP_FAST" "$DYNSNAP_SLOW"; do
 	assert_eq "$(field "$dev" block_sectors)" 128 "$dev block_sectors"
 	assert_eq "$(field "$dev" sub_block_sectors)" 16 "$dev sub_block_sectors"
 	assert_eq "$(field "$dev" region_sectors)" 8192 "$dev region_sectors"
-	assert_eq "$(field "$dev" version)" 1 "$dev version"
+	assert_eq "$(field "$dev" version)" 2 "$dev version"
 	assert_eq "$(field "$dev" fast_dev_sectors)" "$(dev_sectors "$DYNSNAP_FAST")" "$dev fast size"
 	assert_eq "$(field "$dev" slow_dev_sectors)" "$(dev_sectors "$DYNSNAP_SLOW")" "$dev slow size"
 done

@@ -35,20 +35,8 @@ namespace {
 
 constexpr uint64_t kSegBytes = DYNSNAP_SEG_BYTES;
 constexpr size_t kDataBytes = kSegBytes - DYNSNAP_SEG_HEADER_SIZE;
-/*
- * The largest batch the kernel writes: a record further than this past a
- * point of the log was written by a later batch (core/dynsnap_log.h).
- */
-constexpr uint64_t kBatchBytes = DYNSNAP_LOG_BATCH_BYTES;
-/*
- * Most records one segment holds. A look past the end of the log accepts
- * only sequences this close to the end: an earlier store's records started
- * at another random sequence, and an earlier use of the segment by this
- * store left lower ones.
- */
-constexpr uint64_t kMaxSegRecords = kDataBytes / DYNSNAP_REC_HEADER_SIZE;
-
 constexpr const char *kInconsistent = "delta log is inconsistent";
+constexpr const char *kDamaged = "delta log is damaged: acknowledged records cannot be read";
 constexpr const char *kCannotRead = "cannot read delta log";
 constexpr const char *kTooSmall = "a tier's data area is too small for two delta segments";
 
@@ -58,28 +46,18 @@ uint64_t sector_bytes(uint64_t sector)
 							   : sector << DYNSNAP_SECTOR_SHIFT;
 }
 
-// A record of the log found where the replay does not look.
-struct Found {
-	size_t pos;		// bytes after the segment's header block
-	uint64_t seq;
-};
-
-struct Evidence {
-	std::optional<Found> first;
-	std::optional<Found> later_batch;	// beyond the batch that may be torn
-};
-
 class Walker {
 public:
 	Walker(TierDevice &dev, const LogArea &area, std::vector<Problem> &problems,
 	       std::vector<Problem> &notes)
-		: dev_(dev), area_(area), problems_(problems), notes_(notes),
-		  header_(DYNSNAP_SEG_HEADER_SIZE), segment_(kSegBytes)
+		: dev_(dev), area_(area), seed_(dynsnap_record_seed(area.uuid)),
+		  problems_(problems), notes_(notes), header_(DYNSNAP_SEG_HEADER_SIZE),
+		  segment_(kSegBytes)
 	{
 	}
 
 	LogReplay run(LogHead how, uint64_t head_sector, uint64_t head_seq,
-		      const LogRecordFn &fn);
+		      uint64_t durable_seq, const LogRecordFn &fn);
 
 private:
 	enum class Header { kOk, kInvalid, kUnreadable };
@@ -104,13 +82,15 @@ private:
 	bool skip_damaged(size_t *pos, uint64_t seq, dynsnap_record_header *h,
 			  std::string *why) const;
 	LogEnd end_at(uint32_t seg, size_t pos, uint64_t seq) const;
-	Evidence find_records(size_t from, uint64_t seq_lo, size_t batch_floor) const;
-	void look_past_end(const LogEnd &end);
-	void examine_successor(uint32_t seg, uint64_t seq, dynsnap_err err);
-	void examine_first_segment(Header h, const dynsnap_segment_header &sh, dynsnap_err err);
+	void note_torn(uint32_t seg, size_t from, uint64_t seq, const char *where);
+	bool look_past_end(const LogEnd &end);
+	bool examine_successor(uint32_t seg, uint64_t seq, Header h, dynsnap_err err);
+	bool examine_first_segment(Header h, const dynsnap_segment_header &sh, dynsnap_err err);
+	void walk(LogHead how, uint64_t head_sector, uint64_t head_seq, const LogRecordFn &fn);
 
 	TierDevice &dev_;
 	LogArea area_;
+	uint32_t seed_;		// the store's record checksum seed
 	std::vector<Problem> &problems_;
 	std::vector<Problem> &notes_;
 	AlignedBuffer header_;
@@ -197,12 +177,13 @@ bool Walker::skip_damaged(size_t *pos, uint64_t seq, dynsnap_record_header *h,
 {
 	const uint8_t *d = data();
 
-	if (dynsnap_replay_skip_damaged(d, kDataBytes, pos, seq, h) != DSN_OK)
+	if (dynsnap_replay_skip_damaged(d, kDataBytes, pos, seed_, seq, h) != DSN_OK)
 		return false;
 	size_t at = *pos - dynsnap_record_size(h);
 	dynsnap_record_header again;
 	const uint8_t *payload;
-	*why = dynsnap_strerror(dynsnap_record_decode(d + at, kDataBytes - at, &again, &payload));
+	*why = dynsnap_strerror(dynsnap_record_decode(d + at, kDataBytes - at, seed_, &again,
+						      &payload));
 	return true;
 }
 
@@ -216,7 +197,7 @@ size_t Walker::scan(uint32_t seg, uint64_t &seq, LogSegment &info, const LogReco
 		const uint8_t *payload = nullptr;
 		std::string why;
 
-		if (dynsnap_log_next(data(), kDataBytes, &pos, seq, &h, &payload) != DSN_OK) {
+		if (dynsnap_log_next(data(), kDataBytes, &pos, seed_, seq, &h, &payload) != DSN_OK) {
 			if (!skip_damaged(&pos, seq, &h, &why))
 				break;
 			payload = nullptr;
@@ -258,143 +239,141 @@ LogEnd Walker::end_at(uint32_t seg, size_t pos, uint64_t seq) const
 }
 
 /*
- * Verified records with a sequence from @seq_lo on (within a segment's
- * worth), at sector boundaries from @from: every batch starts on one. The
- * first, and the first at or past @batch_floor, which a later batch wrote.
+ * Records of the log from @seq on at or after @from of the segment in
+ * segment_ that do not make it damaged: what a torn batch left.
  */
-Evidence Walker::find_records(size_t from, uint64_t seq_lo, size_t batch_floor) const
+void Walker::note_torn(uint32_t seg, size_t from, uint64_t seq, const char *where)
 {
-	Evidence ev;
-	const uint8_t *d = data();
+	dynsnap_record_header h;
+	size_t pos = from;
 
-	for (size_t p = dynsnap_log_padded(from); p + DYNSNAP_REC_HEADER_SIZE <= kDataBytes;
-	     p += DYNSNAP_SECTOR_SIZE) {
-		if (dsn_get_le32(d + p + 4) != DYNSNAP_REC_MAGIC)
-			continue;
-		dynsnap_record_header h;
-		const uint8_t *payload;
-		if (dynsnap_record_decode(d + p, kDataBytes - p, &h, &payload) != DSN_OK ||
-		    h.sequence < seq_lo || h.sequence - seq_lo > kMaxSegRecords)
-			continue;
-		if (!ev.first)
-			ev.first = Found{p, h.sequence};
-		if (p >= batch_floor) {
-			ev.later_batch = Found{p, h.sequence};
-			break;
-		}
+	for (; dynsnap_log_find(data(), kDataBytes, &pos, seed_, &h) == DSN_OK; pos++) {
+		if (h.sequence < seq)
+			continue;	// an earlier use of the segment
+		note(strprintf("%s, record %llu of the log verifies at segment %u offset %zu, "
+			       "written while record %llu was not yet durable: what a crash "
+			       "left of a torn batch, never acknowledged; activation drops it",
+			       where, ull(h.sequence), seg, pos, ull(seq)),
+		     data_offset(seg, pos), seg, h.sequence);
+		return;
 	}
-	return ev;
 }
 
 /*
- * Records carry no store identity yet, so the kernel cannot tell a record
- * header damaged beyond reading from the end of the log, and drops what
- * follows. A record of the log further on that verifies tells.
+ * As the kernel's check_past_end(), first half: records in the rest of the
+ * segment where the log ends that were written once the end was durable
+ * make the log damaged (dynsnap_replay_past_end()). True when it is.
  */
-void Walker::look_past_end(const LogEnd &end)
+bool Walker::look_past_end(const LogEnd &end)
 {
-	if (end.found == "segment_end")
-		return;
-	Evidence ev = find_records(end.offset + 1, end.next_seq, end.offset + kBatchBytes);
-	if (ev.later_batch) {
-		problem(strprintf("the log ends at segment %u offset %llu (%s), yet its record "
-				  "%llu verifies at offset %zu, written by a later batch: records "
-				  "from %llu on are lost, activation takes the damage for the end "
-				  "of the log", end.segment, ull(end.offset), end.found.c_str(),
-				  ull(ev.later_batch->seq), ev.later_batch->pos,
+	dynsnap_record_header h;
+	size_t pos = end.offset;
+
+	if (dynsnap_replay_past_end(data(), kDataBytes, &pos, seed_, end.next_seq, &h) ==
+	    DSN_ERR_LOG_DAMAGED) {
+		problem(strprintf("%s tier: delta log is damaged: it ends at segment %u offset "
+				  "%llu (%s), before record %llu, yet record %llu at offset %zu "
+				  "was written once that one was durable: records from %llu on "
+				  "are lost; activation refuses the table",
+				  tier_name(area_.tier), end.segment, ull(end.offset),
+				  end.found.c_str(), ull(end.next_seq), ull(h.sequence), pos,
 				  ull(end.next_seq)),
-			end.device_offset, end.segment, end.next_seq, nullptr);
-	} else if (ev.first) {
-		note(strprintf("past the end of the log at segment %u offset %llu, record %llu "
-			       "verifies at offset %zu, within the last batch: a torn last batch "
-			       "(never acknowledged, nothing lost) or a record header damaged "
-			       "beyond reading (records from %llu lost); the two look alike",
-			       end.segment, ull(end.offset), ull(ev.first->seq), ev.first->pos,
-			       ull(end.next_seq)),
-		     end.device_offset, end.segment, end.next_seq);
+			end.device_offset, end.segment, end.next_seq, kDamaged);
+		return true;
 	}
+	note_torn(end.segment, end.offset, end.next_seq, "past the end of the log");
+	return false;
 }
 
 /*
- * The log ended where the successor's header does not verify. If the log
- * went on in it, the kernel silently drops that segment's records.
+ * Second half: the successor the last segment names, which the log does
+ * not go on in (its header @h, @err), searched the same way.
  */
-void Walker::examine_successor(uint32_t seg, uint64_t seq, dynsnap_err err)
+bool Walker::examine_successor(uint32_t seg, uint64_t seq, Header h, dynsnap_err err)
 {
-	if (!read_segment(seg, true))
-		return;
-	// The segment's first batch begins with its header.
-	Evidence ev = find_records(0, seq, kBatchBytes - DYNSNAP_SEG_HEADER_SIZE);
-	if (ev.later_batch) {
-		problem(strprintf("the header of segment %u does not verify (%s), yet the log "
-				  "goes on in it (record %llu verifies at offset %zu): records "
-				  "from %llu on are lost, activation ends the log before it",
-				  seg, dynsnap_strerror(err), ull(ev.later_batch->seq),
-				  ev.later_batch->pos, ull(seq)),
-			seg_offset(seg), seg, seq, nullptr);
-	} else if (ev.first) {
-		note(strprintf("the header of segment %u, the log's successor, does not verify "
-			       "(%s), yet record %llu verifies at offset %zu of it, within its "
-			       "first batch: a torn first batch (never acknowledged) or a damaged "
-			       "header (records from %llu lost); the two look alike", seg,
-			       dynsnap_strerror(err), ull(ev.first->seq), ev.first->pos, ull(seq)),
-		     seg_offset(seg), seg, seq);
+	if (!read_segment(seg, false))
+		return false;
+	std::string header = h == Header::kOk ? "an earlier use's header"
+			     : strprintf("a header that does not verify (%s)", dynsnap_strerror(err));
+	dynsnap_record_header rec;
+	size_t pos = 0;
+	if (dynsnap_replay_past_end(data(), kDataBytes, &pos, seed_, seq, &rec) ==
+	    DSN_ERR_LOG_DAMAGED) {
+		problem(strprintf("%s tier: delta log is damaged: its successor, segment %u, has "
+				  "%s, yet record %llu at offset %zu of it was written once record "
+				  "%llu, where the log ends, was durable: records from %llu on are "
+				  "lost; activation refuses the table", tier_name(area_.tier), seg,
+				  header.c_str(), ull(rec.sequence), pos, ull(seq), ull(seq)),
+			seg_offset(seg), seg, seq, kDamaged);
+		return true;
 	}
+	note_torn(seg, 0, seq, strprintf("in the successor, segment %u with %s",
+					  seg, header.c_str()).c_str());
+	return false;
 }
 
 /*
- * No checkpoint, and segment 0 holds no first segment of this log: the
- * kernel starts a new, empty log. Right for a store that never wrote a
- * record; if segment 0 says otherwise, every record is dropped.
+ * No checkpoint, and segment 0 holds no first segment of this log: as the
+ * kernel's check_unheaded(), the log is empty unless records there come
+ * from more than one batch (dynsnap_replay_unheaded()).
  */
-void Walker::examine_first_segment(Header h, const dynsnap_segment_header &sh,
+bool Walker::examine_first_segment(Header h, const dynsnap_segment_header &sh,
 				   dynsnap_err err)
 {
-	if (h == Header::kOk) {
-		problem(strprintf("segment 0 holds segment %llu of this store's log, but no "
-				  "checkpoint names a head: activation takes the log for empty and "
-				  "drops every record", ull(sh.segment_seq)),
-			seg_offset(0), 0, std::nullopt, nullptr);
-		return;
+	if (!read_segment(0, false))
+		return true;
+	dynsnap_record_header rec;
+	size_t pos = 0;
+	std::string header = h == Header::kOk
+		? strprintf("segment %llu of this store's log", ull(sh.segment_seq))
+		: strprintf("no valid header (%s)", dynsnap_strerror(err));
+	if (dynsnap_replay_unheaded(data(), kDataBytes, seed_, &pos, &rec) ==
+	    DSN_ERR_LOG_DAMAGED) {
+		problem(strprintf("%s tier: delta log is damaged: no checkpoint names a head and "
+				  "segment 0 holds %s, yet record %llu at offset %zu follows a "
+				  "durable batch: activation refuses the table",
+				  tier_name(area_.tier), header.c_str(), ull(rec.sequence), pos),
+			seg_offset(0), 0, rec.sequence, kDamaged);
+		return true;
 	}
-	const uint8_t *raw = header_.data();
-	if (err == DSN_ERR_SEG_OTHER_STORE ||
-	    (dsn_get_le32(raw + 4) == DYNSNAP_SEG_MAGIC &&
-	     std::memcmp(raw + 32, area_.uuid, DYNSNAP_UUID_SIZE)))
-		return;	// another store's segment: nothing of ours
-	if (!read_segment(0, true))
-		return;
-	// A log's first record directly follows the segment's header.
-	dynsnap_record_header first;
-	const uint8_t *payload;
-	if (dynsnap_record_decode(data(), kDataBytes, &first, &payload) != DSN_OK)
-		return;
-	Evidence ev = find_records(0, first.sequence, kBatchBytes - DYNSNAP_SEG_HEADER_SIZE);
-	if (ev.later_batch) {
-		problem(strprintf("the header of segment 0 does not verify (%s), yet records from "
-				  "%llu follow it, beyond its first batch (record %llu at offset "
-				  "%zu): activation takes the log for empty and drops them",
-				  dynsnap_strerror(err), ull(first.sequence),
-				  ull(ev.later_batch->seq), ev.later_batch->pos),
-			seg_offset(0), 0, first.sequence, nullptr);
-	} else {
-		note(strprintf("the header of segment 0 does not verify (%s), yet record %llu "
-			       "follows it, within its first batch: a torn first batch (never "
-			       "acknowledged) or a damaged header; activation takes the log for "
-			       "empty", dynsnap_strerror(err), ull(first.sequence)),
-		     seg_offset(0), 0, first.sequence);
-	}
+	if (h == Header::kOk)
+		note(strprintf("segment 0 holds %s, but no checkpoint names a head and its "
+			       "records are of one batch at most: activation takes the log for "
+			       "empty", header.c_str()),
+		     seg_offset(0), 0, std::nullopt);
+	else
+		note_torn(0, 0, 0, "in segment 0 without a log header");
+	return false;
 }
 
 LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
-		      const LogRecordFn &fn)
+		      uint64_t durable_seq, const LogRecordFn &fn)
+{
+	walk(how, head_sector, head_seq, fn);
+	// As the kernel after its walk: the log must reach what the checkpoint
+	// says was durable.
+	if (r_.end && r_.refusal.empty() &&
+	    dynsnap_replay_reached(r_.end->next_seq, durable_seq) != DSN_OK)
+		problem(strprintf("%s tier: delta log is damaged: it ends at segment %u offset "
+				  "%llu (%s), before record %llu, yet the checkpoint says "
+				  "records up to %llu were durable: records from %llu on are "
+				  "lost; activation refuses the table", tier_name(area_.tier),
+				  r_.end->segment, ull(r_.end->offset), r_.end->found.c_str(),
+				  ull(r_.end->next_seq), ull(durable_seq - 1),
+				  ull(r_.end->next_seq)),
+			r_.end->device_offset, r_.end->segment, r_.end->next_seq, kDamaged);
+	return r_;
+}
+
+void Walker::walk(LogHead how, uint64_t head_sector, uint64_t head_seq,
+		  const LogRecordFn &fn)
 {
 	r_.nr_segments = dynsnap_log_nr_segments(area_.sectors);
 	if (r_.nr_segments < 2) {
 		problem(strprintf("the delta area holds %llu whole segments; a log needs two",
 				  ull(r_.nr_segments)),
 			sector_bytes(area_.start), std::nullopt, std::nullopt, kTooSmall);
-		return r_;
+		return;
 	}
 
 	uint32_t seg = 0;
@@ -410,11 +389,11 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 					  "as head", tier_name(area_.tier), ull(head_sector)),
 				sector_bytes(head_sector), std::nullopt, std::nullopt,
 				kInconsistent);
-			return r_;
+			return;
 		}
 		h = read_header(seg, &sh, &err);
 		if (h == Header::kUnreadable)
-			return r_;
+			return;
 		if (dynsnap_replay_head(h == Header::kOk ? &sh : nullptr, head_seq) != DSN_OK) {
 			std::string why = h == Header::kInvalid ? dynsnap_strerror(err)
 				: strprintf("it is segment %llu", sh.segment_seq);
@@ -422,27 +401,26 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 					  "checkpoint names (%s)", tier_name(area_.tier), seg,
 					  ull(head_seq), why.c_str()),
 				seg_offset(seg), seg, std::nullopt, kInconsistent);
-			return r_;
+			return;
 		}
 	} else {
 		r_.head_sector = seg_offset(0) >> DYNSNAP_SECTOR_SHIFT;
 		r_.head_seq = 1;
 		h = read_header(0, &sh, &err);
 		if (h == Header::kUnreadable)
-			return r_;
+			return;
 		bool first = dynsnap_replay_head(h == Header::kOk ? &sh : nullptr, 0) == DSN_OK;
 		if (!first && how == LogHead::kUnknown) {
 			r_.unknown = true;
 			note("without a valid checkpoint the start of the log is unknown: its "
 			     "records are not checked", seg_offset(0), 0, std::nullopt);
-			return r_;
+			return;
 		}
 		if (!first) {
 			// The kernel's start_empty(): segment 0 opens, 1 follows.
-			r_.empty = true;
 			r_.used = {0, 1};
-			examine_first_segment(h, sh, err);
-			return r_;
+			r_.empty = !examine_first_segment(h, sh, err);
+			return;
 		}
 	}
 
@@ -490,35 +468,34 @@ LogReplay Walker::run(LogHead how, uint64_t head_sector, uint64_t head_seq,
 				end.device_offset, seg, seq, kInconsistent);
 			// Activation stops here; the check goes on with what follows.
 			seq = nh.first_record_seq;
-		} else if (link == DSN_ERR_LOG_PASSED) {
-			problem(strprintf("segment %u goes on from record %llu, which segment "
-					  "%u already passed (its records reach %llu): activation "
-					  "ends the log before it and drops its records", next,
-					  nh.first_record_seq, seg, ull(seq - 1)),
-				seg_offset(next), next, nh.first_record_seq, nullptr);
-			r_.end = end;
-			break;
 		} else if (link != DSN_OK) {
+			if (link == DSN_ERR_LOG_PASSED)
+				problem(strprintf("segment %u goes on from record %llu, which "
+						  "segment %u already passed (its records reach "
+						  "%llu): activation ends the log before it and "
+						  "drops its records", next, nh.first_record_seq,
+						  seg, ull(seq - 1)),
+					seg_offset(next), next, nh.first_record_seq, nullptr);
 			r_.end = end;
-			look_past_end(end);
-			if (h == Header::kInvalid)
-				examine_successor(next, seq, err);
+			if (!look_past_end(end))
+				examine_successor(next, seq, h, err);
 			break;
 		}
 		seg = next;
 		sh = nh;
 	}
-	return r_;
+	return;
 }
 
 } // namespace
 
 LogReplay replay_log(TierDevice &dev, const LogArea &area, LogHead how,
-		     uint64_t head_sector, uint64_t head_seq, const LogRecordFn &fn,
-		     std::vector<Problem> &problems, std::vector<Problem> &notes)
+		     uint64_t head_sector, uint64_t head_seq, uint64_t durable_seq,
+		     const LogRecordFn &fn, std::vector<Problem> &problems,
+		     std::vector<Problem> &notes)
 {
 	Walker w(dev, area, problems, notes);
-	return w.run(how, head_sector, head_seq, fn);
+	return w.run(how, head_sector, head_seq, durable_seq, fn);
 }
 
 } // namespace dynsnap::store

@@ -84,12 +84,13 @@ enum class LogHead {
 };
 
 // Replay the log of @area on @dev from its head (@how; for kCheckpoint the
-// segment at @head_sector whose header carries @head_seq), calling @fn for
-// every record in order. Problems and notes are appended to @problems and
+// segment at @head_sector whose header carries @head_seq, and records below
+// @durable_seq were durable), calling @fn for every record in order. Problems and notes are appended to @problems and
 // @notes. Where records are missing, activation stops; the walk goes on
 // from the next segment, to check what follows.
 LogReplay replay_log(TierDevice &dev, const LogArea &area, LogHead how,
-		     uint64_t head_sector, uint64_t head_seq, const LogRecordFn &fn,
+		     uint64_t head_sector, uint64_t head_seq, uint64_t durable_seq,
+		     const LogRecordFn &fn,
 		     std::vector<Problem> &problems, std::vector<Problem> &notes);
 
 const char *tier_name(uint32_t tier);

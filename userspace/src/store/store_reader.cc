@@ -305,6 +305,8 @@ json to_json(const Slot &s)
 	j["epoch"] = c.epoch;
 	j["next_snapshot_id"] = c.next_id;
 	j["control_seq"] = c.control_seq;
+	j["fast_end_seq"] = c.fast_end_seq;
+	j["slow_end_seq"] = c.slow_head_sector ? json(c.slow_end_seq) : json(nullptr);
 	j["nr_regions"] = c.nr_regions;
 	j["fast_head"] = {{"sector", c.fast_head_sector}, {"segment_seq", c.fast_head_seq}};
 	j["slow_head"] = c.slow_head_sector ? json{{"sector", c.slow_head_sector},
@@ -836,7 +838,7 @@ void Checker::replay_tier(uint32_t tier)
 	LogArea area{tier, sb_.uuid, fast ? l.fast_data_start : l.slow_data_start,
 		     fast ? l.fast_data_sectors : l.slow_data_sectors};
 	LogHead how = LogHead::kNone;
-	uint64_t head = 0, head_seq = 0;
+	uint64_t head = 0, head_seq = 0, durable = 0;
 
 	if (ckpt_damaged_) {
 		how = LogHead::kUnknown;
@@ -844,10 +846,11 @@ void Checker::replay_tier(uint32_t tier)
 		const dynsnap_checkpoint &c = slots_[best_].c;
 		head = fast ? c.fast_head_sector : c.slow_head_sector;
 		head_seq = fast ? c.fast_head_seq : c.slow_head_seq;
+		durable = fast ? c.fast_end_seq : c.slow_end_seq;
 		if (head)
 			how = LogHead::kCheckpoint;
 	}
-	LogReplay r = replay_log(fast ? *fast_ : *slow_, area, how, head, head_seq,
+	LogReplay r = replay_log(fast ? *fast_ : *slow_, area, how, head, head_seq, durable,
 				 [&](const LogRecord &rec) { on_record(tier, rec); },
 				 report_.problems, report_.notes);
 	refuse(r.refusal);

@@ -55,7 +55,7 @@ public:
 	TierImage(uint32_t tier, const uint8_t *uuid, uint64_t dev_sectors, uint64_t area_start,
 		  uint64_t first_seq)
 		: bytes(dev_sectors * DYNSNAP_SECTOR_SIZE), seq(first_seq), tier_(tier),
-		  area_start_(area_start)
+		  area_start_(area_start), batch_seq_(first_seq)
 	{
 		std::memcpy(uuid_, uuid, sizeof(uuid_));
 	}
@@ -85,16 +85,19 @@ public:
 	{
 		pos_ = dynsnap_log_padded(pos_);
 		batch_++;
+		batch_seq_ = seq;
 	}
 
 	uint64_t append(dynsnap_record_header h, const Bytes &payload)
 	{
 		h.sequence = seq++;
+		h.in_flight = static_cast<uint32_t>(h.sequence - batch_seq_);
 		h.stored_length = static_cast<uint32_t>(payload.size());
 		uint64_t at = seg_offset(cur_) + DYNSNAP_SEG_HEADER_SIZE + pos_;
 		std::copy(payload.begin(), payload.end(),
 			  bytes.begin() + long(at + DYNSNAP_REC_HEADER_SIZE));
-		dynsnap_record_encode(&h, &bytes[at], &bytes[at + DYNSNAP_REC_HEADER_SIZE]);
+		dynsnap_record_encode(&h, &bytes[at], &bytes[at + DYNSNAP_REC_HEADER_SIZE],
+				      dynsnap_record_seed(uuid_));
 		uint32_t size = dynsnap_record_size(&h);
 		records.push_back({h.sequence, at, size, cur_, pos_,
 				   dynsnap_record_is_control(&h), batch_});
@@ -180,6 +183,7 @@ private:
 	uint32_t cur_ = 0;
 	size_t pos_ = 0;
 	size_t batch_ = 0;
+	uint64_t batch_seq_;	// first record of the open batch
 };
 
 struct Snap {
@@ -226,6 +230,17 @@ public:
 			uint64_t fast_seq, uint32_t slow_seg = 0, uint64_t slow_seq = 0,
 			uint8_t bit_regions = 0)
 	{
+		checkpoint_ends(slot, generation, epoch, next_id, control_seq, snaps, fast_seg,
+				fast_seq, slow_seg, slow_seq, bit_regions, 0, 0);
+	}
+
+	// The same, saying the logs were durable below @fast_end and @slow_end.
+	void checkpoint_ends(uint32_t slot, uint64_t generation, uint32_t epoch,
+			     uint64_t next_id, uint64_t control_seq, const std::vector<Snap> &snaps,
+			     uint32_t fast_seg, uint64_t fast_seq, uint32_t slow_seg,
+			     uint64_t slow_seq, uint8_t bit_regions, uint64_t fast_end,
+			     uint64_t slow_end)
+	{
 		dynsnap_checkpoint c{};
 		std::memcpy(c.uuid, kUuid, sizeof(kUuid));
 		c.generation = generation;
@@ -236,9 +251,12 @@ public:
 		c.control_seq = control_seq;
 		c.fast_head_sector = fast->seg_offset(fast_seg) / DYNSNAP_SECTOR_SIZE;
 		c.fast_head_seq = fast_seq;
+		// How far the logs were durable: nothing known unless a test says.
+		c.fast_end_seq = fast_end ? fast_end : 1;
 		if (slow) {
 			c.slow_head_sector = slow->seg_offset(slow_seg) / DYNSNAP_SECTOR_SIZE;
 			c.slow_head_seq = slow_seq;
+			c.slow_end_seq = slow_end ? slow_end : 1;
 		}
 		uint8_t *buf = &fast->bytes[slot_offset(slot)];
 		dynsnap_checkpoint_encode_header(&c, buf);
@@ -515,6 +533,39 @@ StoreImage checkpointed_store()
 	return s;
 }
 
+// The checkpoint says how far the log was durable: the last record's
+// header damaged beyond reading cannot pass for a torn batch then.
+TEST(StoreReader, ALogEndingBeforeTheCheckpointsEndRefuses)
+{
+	for (bool damaged : {false, true}) {
+		StoreImage s = checkpointed_store();
+		// Records 1000-1005 were durable when the checkpoint was written.
+		s.checkpoint_ends(1, 3, 2, 2, 1004, {}, 1, 2, 0, 0, 0, 1006, 0);
+		const Written &last = s.fast->record(1005);
+		if (damaged)
+			s.fast->bytes[last.offset + 5] ^= 0x01;	// magic
+		Files f = write(s);
+		StoreReport r = check(f, true);
+		EXPECT_EQ(r.dump["checkpoints"]["slots"][1]["fast_end_seq"], 1006);
+		if (!damaged) {
+			EXPECT_TRUE(r.problems.empty()) << describe(r);
+			EXPECT_TRUE(r.dump["activation"]["ok"]);
+			continue;
+		}
+		ASSERT_EQ(r.problems.size(), 1u) << describe(r);
+		const Problem &p = r.problems[0];
+		EXPECT_EQ(p.record_seq, 1005u);
+		// Where the log ends: past the record before, ahead of its padding.
+		const Written &before = s.fast->record(1004);
+		EXPECT_EQ(p.device_offset, before.offset + before.size);
+		EXPECT_TRUE(contains(p.what, "the checkpoint says records up to 1005 were durable"))
+			<< p.what;
+		EXPECT_FALSE(r.dump["activation"]["ok"]);
+		EXPECT_EQ(r.dump["activation"]["error"],
+			  "delta log is damaged: acknowledged records cannot be read");
+	}
+}
+
 TEST(StoreReader, CheckpointHeadAndJournal)
 {
 	StoreImage s = checkpointed_store();
@@ -621,7 +672,7 @@ TEST(StoreReader, MalformedBitPayloadIsDamage)
 	dsn_put_le32(rec + DYNSNAP_REC_HEADER_SIZE, 99);	// run count
 	dynsnap_record_header h;
 	ASSERT_EQ(dynsnap_record_decode_header(rec, DYNSNAP_REC_HEADER_SIZE + 8192, &h), DSN_OK);
-	dynsnap_record_encode(&h, rec, rec + DYNSNAP_REC_HEADER_SIZE);
+	dynsnap_record_encode(&h, rec, rec + DYNSNAP_REC_HEADER_SIZE, dynsnap_record_seed(kUuid));
 	Files f = write(s);
 	StoreReport r = check(f);
 	ASSERT_EQ(r.problems.size(), 1u) << describe(r);
@@ -657,13 +708,13 @@ TEST(StoreReader, TornLastBatchIsNoProblem)
 }
 
 // A torn batch can leave its later records whole and the first one's
-// header unreadable: alike a damaged header, so only a note.
+// header unreadable: nothing written later says the batch was durable, so
+// activation drops it, and the check notes what it found.
 TEST(StoreReader, TornBatchWithWholeLaterRecordIsANote)
 {
 	StoreImage s = sound_store(false);
 	TierImage &fi = *s.fast;
 	fi.delta(DYNSNAP_LEVEL_SUB, 3, 400, 1);
-	fi.end_batch();
 	fi.delta(DYNSNAP_LEVEL_SUB, 3, 500, 1);
 	fi.end_batch();
 	fi.bytes[fi.record(1011).offset + 5] ^= 0xff;	// magic
@@ -671,38 +722,49 @@ TEST(StoreReader, TornBatchWithWholeLaterRecordIsANote)
 	StoreReport r = check(f);
 	EXPECT_TRUE(r.problems.empty()) << describe(r);
 	ASSERT_EQ(r.notes.size(), 1u) << describe(r);
-	EXPECT_EQ(r.notes[0].record_seq, 1011u);
-	EXPECT_TRUE(contains(r.notes[0].what, "record 1012 verifies")) << r.notes[0].what;
+	EXPECT_EQ(r.notes[0].record_seq, 1012u);
+	EXPECT_TRUE(contains(r.notes[0].what, "record 1012 of the log verifies")) << r.notes[0].what;
+	EXPECT_TRUE(contains(r.notes[0].what, "torn batch")) << r.notes[0].what;
+	EXPECT_TRUE(r.dump["activation"]["ok"]);
 	EXPECT_EQ(r.dump["tiers"]["fast"]["end"]["found"], "other");
 }
 
-// A record header damaged beyond reading ends the log for the kernel;
-// records written by later batches show that records were lost.
-TEST(StoreReader, HeaderDamagedBeyondReadingLosesLaterBatches)
+// A record header damaged beyond reading ends the log where it is; a
+// record of a later batch says the damaged one was durable: activation
+// refuses the table rather than replay a prefix, and the check says where.
+TEST(StoreReader, HeaderDamagedBeyondReadingBeforeALaterBatchRefuses)
 {
-	StoreImage s = sound_store(false);
-	TierImage &fi = *s.fast;
-	fi.open(2, 3);
-	// 48 batches of 6 whole blocks: about 1.2 MiB, more than a batch holds.
-	for (int b = 0; b < 48; b++) {
-		for (int i = 0; i < 6; i++)
-			fi.delta(DYNSNAP_LEVEL_BLOCK, 3, uint64_t(b * 6 + i) * kBlock, kBlock);
-		fi.end_batch();
+	for (bool far : {false, true}) {
+		StoreImage s = sound_store(false);
+		TierImage &fi = *s.fast;
+		fi.open(2, 3);
+		// One batch after the damaged one, or 48 of 6 whole blocks.
+		int batches = far ? 48 : 2;
+		for (int b = 0; b < batches; b++) {
+			for (int i = 0; i < (far ? 6 : 1); i++)
+				fi.delta(DYNSNAP_LEVEL_BLOCK, 3, uint64_t(b * 6 + i) * kBlock,
+					 kBlock);
+			fi.end_batch();
+		}
+		const Written &w = fi.record(1011);
+		fi.bytes[w.offset + 16] ^= 0x04;	// its sequence
+		Files f = write(s);
+		StoreReport r = check(f);
+		ASSERT_EQ(r.problems.size(), 1u) << describe(r);
+		const Problem &p = r.problems[0];
+		EXPECT_EQ(p.tier, "fast");
+		EXPECT_EQ(p.segment, 2u);
+		EXPECT_EQ(p.record_seq, 1011u);
+		EXPECT_EQ(p.device_offset, w.offset);
+		EXPECT_TRUE(contains(p.what, "delta log is damaged")) << p.what;
+		EXPECT_TRUE(contains(p.what, "records from 1011 on are lost")) << p.what;
+		EXPECT_TRUE(contains(p.what, far ? "yet record 1017 at offset"
+					  : "yet record 1012 at offset")) << p.what;
+		EXPECT_FALSE(r.dump["activation"]["ok"]);
+		EXPECT_EQ(r.dump["activation"]["error"],
+			  "delta log is damaged: acknowledged records cannot be read");
+		EXPECT_EQ(r.dump["tiers"]["fast"]["end"]["found"], "stale_record");
 	}
-	const Written &w = fi.record(1011);
-	fi.bytes[w.offset + 16] ^= 0x04;	// its sequence
-	Files f = write(s);
-	StoreReport r = check(f);
-	ASSERT_EQ(r.problems.size(), 1u) << describe(r);
-	const Problem &p = r.problems[0];
-	EXPECT_EQ(p.tier, "fast");
-	EXPECT_EQ(p.segment, 2u);
-	EXPECT_EQ(p.record_seq, 1011u);
-	EXPECT_EQ(p.device_offset, w.offset);
-	EXPECT_TRUE(contains(p.what, "records from 1011 on are lost")) << p.what;
-	// The kernel would activate, with the log cut short.
-	EXPECT_TRUE(r.dump["activation"]["ok"]);
-	EXPECT_EQ(r.dump["tiers"]["fast"]["end"]["found"], "stale_record");
 }
 
 // Non-zero bytes in a batch's padding end the log for the kernel too.
@@ -744,13 +806,14 @@ TEST(StoreReader, DamagedHeadSegmentHeader)
 	EXPECT_EQ(r.dump["activation"]["error"], "delta log is inconsistent");
 }
 
-// The successor's header is damaged: the kernel ends the log before it.
+// The successor's header is damaged: the log ends before it, but records
+// in it say the log went on, so activation refuses the table.
 TEST(StoreReader, DamagedSuccessorHeaderWithLaterBatches)
 {
 	StoreImage s = sound_store(false);
 	TierImage &fi = *s.fast;
 	fi.open(2, 3);
-	for (int b = 0; b < 48; b++) {
+	for (int b = 0; b < 3; b++) {
 		for (int i = 0; i < 6; i++)
 			fi.delta(DYNSNAP_LEVEL_BLOCK, 3, uint64_t(b * 6 + i) * kBlock, kBlock);
 		fi.end_batch();
@@ -763,7 +826,10 @@ TEST(StoreReader, DamagedSuccessorHeaderWithLaterBatches)
 	EXPECT_EQ(p.segment, 2u);
 	EXPECT_EQ(p.device_offset, fi.seg_offset(2));
 	EXPECT_EQ(p.record_seq, 1011u);
-	EXPECT_TRUE(contains(p.what, "header of segment 2 does not verify")) << p.what;
+	EXPECT_TRUE(contains(p.what, "its successor, segment 2, has a header that does not "
+				     "verify")) << p.what;
+	EXPECT_TRUE(contains(p.what, "yet record 1017")) << p.what;
+	EXPECT_FALSE(r.dump["activation"]["ok"]);
 	EXPECT_EQ(r.dump["tiers"]["fast"]["segments"].size(), 2u);
 }
 
@@ -782,27 +848,40 @@ TEST(StoreReader, DamagedSuccessorHeaderWithinFirstBatchIsANote)
 	EXPECT_EQ(r.notes[0].segment, 2u);
 }
 
-// No checkpoint, and segment 0's header is damaged: the kernel would
-// start a new, empty log over the records.
+// No checkpoint, and segment 0's header is damaged: records of more than
+// one batch behind it say the log existed, so activation refuses the table
+// rather than start a new, empty log over them.
 TEST(StoreReader, DamagedFirstSegmentHeaderWithoutCheckpoint)
 {
-	StoreImage s(false);
-	TierImage &fi = *s.fast;
-	fi.open(0, 1);
-	fi.create(1, 2, "s");
-	fi.end_batch();
-	for (int b = 0; b < 48; b++) {
-		for (int i = 0; i < 6; i++)
-			fi.delta(DYNSNAP_LEVEL_BLOCK, 2, uint64_t(b * 6 + i) * kBlock, kBlock);
+	for (bool one_batch : {false, true}) {
+		StoreImage s(false);
+		TierImage &fi = *s.fast;
+		fi.open(0, 1);
+		fi.create(1, 2, "s");
+		if (!one_batch)
+			fi.end_batch();
+		fi.delta(DYNSNAP_LEVEL_BLOCK, 2, 0, kBlock);
 		fi.end_batch();
+		fi.bytes[fi.seg_offset(0) + 5] ^= 0x01;	// magic
+		Files f = write(s);
+		StoreReport r = check(f);
+		if (one_batch) {
+			// What a torn first batch leaves: the log starts empty.
+			EXPECT_TRUE(r.problems.empty()) << describe(r);
+			ASSERT_EQ(r.notes.size(), 1u) << describe(r);
+			EXPECT_TRUE(contains(r.notes[0].what, "torn batch")) << r.notes[0].what;
+			EXPECT_TRUE(r.dump["tiers"]["fast"]["empty"]);
+			EXPECT_TRUE(r.dump["activation"]["ok"]);
+			continue;
+		}
+		ASSERT_EQ(r.problems.size(), 1u) << describe(r);
+		EXPECT_EQ(r.problems[0].segment, 0u);
+		EXPECT_EQ(r.problems[0].record_seq, 1001u);
+		EXPECT_TRUE(contains(r.problems[0].what, "segment 0 holds no valid header"))
+			<< r.problems[0].what;
+		EXPECT_FALSE(r.dump["tiers"]["fast"]["empty"]);
+		EXPECT_FALSE(r.dump["activation"]["ok"]);
 	}
-	fi.bytes[fi.seg_offset(0) + 5] ^= 0x01;	// magic
-	Files f = write(s);
-	StoreReport r = check(f);
-	ASSERT_EQ(r.problems.size(), 1u) << describe(r);
-	EXPECT_EQ(r.problems[0].segment, 0u);
-	EXPECT_TRUE(contains(r.problems[0].what, "takes the log for empty"));
-	EXPECT_TRUE(r.dump["tiers"]["fast"]["empty"]);
 }
 
 TEST(StoreReader, MissingRecords)

@@ -16,7 +16,7 @@ namespace {
 
 std::vector<uint8_t> golden()
 {
-	std::ifstream f(DYNSNAP_TEST_DATA_DIR "/superblock-v1.bin", std::ios::binary);
+	std::ifstream f(DYNSNAP_TEST_DATA_DIR "/superblock-v2.bin", std::ios::binary);
 	return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
