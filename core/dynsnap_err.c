@@ -58,7 +58,7 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 	[DSN_ERR_REC_FLAGS] = "delta record has unknown flags or reserved bits",
 	[DSN_ERR_REC_LENGTH] = "delta record length is invalid",
 	[DSN_ERR_REC_STORED_LENGTH] = "delta record stored length is invalid",
-	[DSN_ERR_REC_CSUM] = "delta record checksum mismatch",
+	[DSN_ERR_REC_CSUM] = "delta record header checksum mismatch",
 	[DSN_ERR_XOR_FORMAT] = "sparse XOR delta is malformed",
 	[DSN_ERR_XOR_RANGE] = "sparse XOR delta reaches outside its block",
 	[DSN_ERR_VIEW_RANGE] = "delta reaches outside its block",
@@ -156,6 +156,7 @@ static const char *const dynsnap_messages[DSN_ERR__COUNT] = {
 		"delta record says more records were in flight than precede it",
 	[DSN_ERR_LOG_DAMAGED] =
 		"delta log goes on past a record that cannot be read: records are lost",
+	[DSN_ERR_REC_PAYLOAD_CSUM] = "delta record payload checksum mismatch",
 };
 
 const char *dynsnap_strerror(enum dynsnap_err err)

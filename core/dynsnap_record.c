@@ -15,13 +15,14 @@ static_assert(REC_OFF(version) == 8, "version offset");
 static_assert(REC_OFF(level) == 10, "level offset");
 static_assert(REC_OFF(codec) == 11, "codec offset");
 static_assert(REC_OFF(flags) == 12, "flags offset");
+static_assert(REC_OFF(in_flight) == 14, "in_flight offset");
 static_assert(REC_OFF(sequence) == 16, "sequence offset");
 static_assert(REC_OFF(epoch) == 24, "epoch offset");
 static_assert(REC_OFF(location) == 32, "location offset");
 static_assert(REC_OFF(length) == 40, "length offset");
 static_assert(REC_OFF(stored_length) == 44, "stored_length offset");
 static_assert(REC_OFF(nonce) == 48, "nonce offset");
-static_assert(REC_OFF(in_flight) == 60, "in_flight offset");
+static_assert(REC_OFF(payload_csum) == 60, "payload_csum offset");
 static_assert(sizeof(struct dynsnap_disk_record_header) ==
 	      DYNSNAP_REC_HEADER_SIZE, "record header size");
 static_assert(DYNSNAP_XOR_MAX_ENCODED(DYNSNAP_REC_MAX_LENGTH) +
@@ -61,15 +62,16 @@ u32 dynsnap_record_seed(const u8 uuid[DYNSNAP_UUID_SIZE])
 	return dsn_crc32c(~0U, uuid, DYNSNAP_UUID_SIZE);
 }
 
-static u32 record_checksum(const u8 *buf, const u8 *payload, u32 stored_length,
-			   u32 seed)
+static u32 header_checksum(const u8 *buf, u32 seed)
 {
-	u32 crc;
+	return dsn_crc32c(seed, buf + REC_OFF(magic),
+			  DYNSNAP_REC_HEADER_SIZE - REC_OFF(magic)) ^
+	       DYNSNAP_REC_CSUM_XOR;
+}
 
-	crc = dsn_crc32c(seed, buf + REC_OFF(magic),
-			 DYNSNAP_REC_HEADER_SIZE - REC_OFF(magic));
-	crc = dsn_crc32c(crc, payload, stored_length);
-	return crc ^ DYNSNAP_REC_CSUM_XOR;
+static u32 payload_checksum(const u8 *payload, u32 stored_length, u32 seed)
+{
+	return dsn_crc32c(seed, payload, stored_length) ^ DYNSNAP_REC_CSUM_XOR;
 }
 
 void dynsnap_record_encode(const struct dynsnap_record_header *h, u8 *buf,
@@ -80,16 +82,17 @@ void dynsnap_record_encode(const struct dynsnap_record_header *h, u8 *buf,
 	dsn_put_le16(buf + REC_OFF(version), (u16)h->version);
 	buf[REC_OFF(level)] = (u8)h->level;
 	buf[REC_OFF(codec)] = (u8)h->codec;
-	dsn_put_le32(buf + REC_OFF(flags), h->flags);
+	dsn_put_le16(buf + REC_OFF(flags), (u16)h->flags);
+	dsn_put_le16(buf + REC_OFF(in_flight), (u16)h->in_flight);
 	dsn_put_le64(buf + REC_OFF(sequence), h->sequence);
 	dsn_put_le64(buf + REC_OFF(epoch), h->epoch);
 	dsn_put_le64(buf + REC_OFF(location), h->location);
 	dsn_put_le32(buf + REC_OFF(length), h->length);
 	dsn_put_le32(buf + REC_OFF(stored_length), h->stored_length);
 	memcpy(buf + REC_OFF(nonce), h->nonce, DYNSNAP_REC_NONCE_SIZE);
-	dsn_put_le32(buf + REC_OFF(in_flight), h->in_flight);
-	dsn_put_le32(buf + REC_OFF(csum),
-		     record_checksum(buf, payload, h->stored_length, seed));
+	dsn_put_le32(buf + REC_OFF(payload_csum),
+		     payload_checksum(payload, h->stored_length, seed));
+	dsn_put_le32(buf + REC_OFF(csum), header_checksum(buf, seed));
 }
 
 /* Largest payload the header's level, length and codec allow. */
@@ -169,7 +172,7 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 	if (h->version != DYNSNAP_REC_VERSION)
 		return DSN_ERR_REC_VERSION;
 	/* The flags say how to read the level byte, so they come first. */
-	h->flags = dsn_get_le32(buf + REC_OFF(flags));
+	h->flags = dsn_get_le16(buf + REC_OFF(flags));
 	if (h->flags & ~DYNSNAP_REC_FLAG_CONTROL)
 		return DSN_ERR_REC_FLAGS;
 
@@ -180,7 +183,7 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 	h->location = dsn_get_le64(buf + REC_OFF(location));
 	h->length = dsn_get_le32(buf + REC_OFF(length));
 	h->stored_length = dsn_get_le32(buf + REC_OFF(stored_length));
-	h->in_flight = dsn_get_le32(buf + REC_OFF(in_flight));
+	h->in_flight = dsn_get_le16(buf + REC_OFF(in_flight));
 	if (h->in_flight > h->sequence)
 		return DSN_ERR_REC_IN_FLIGHT;
 	e = dynsnap_record_is_control(h) ? check_control(h) : check_delta(h);
@@ -194,12 +197,21 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 	return DSN_OK;
 }
 
+enum dynsnap_err dynsnap_record_verify_header(const u8 *buf, u32 seed)
+{
+	if (dsn_get_le32(buf + REC_OFF(csum)) != header_checksum(buf, seed))
+		return DSN_ERR_REC_CSUM;
+	return DSN_OK;
+}
+
 enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
 				       u32 stored_length, u32 seed)
 {
-	if (dsn_get_le32(buf + REC_OFF(csum)) !=
-	    record_checksum(buf, payload, stored_length, seed))
+	if (dynsnap_record_verify_header(buf, seed))
 		return DSN_ERR_REC_CSUM;
+	if (dsn_get_le32(buf + REC_OFF(payload_csum)) !=
+	    payload_checksum(payload, stored_length, seed))
+		return DSN_ERR_REC_PAYLOAD_CSUM;
 	return DSN_OK;
 }
 

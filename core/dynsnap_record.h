@@ -11,12 +11,16 @@
  *                     dynsnap_undo.h.
  *
  * after the codec named in the header (compression, then encryption) has
- * been undone. A crc32c covers the header after its checksum field and the
- * stored payload, so any damaged byte is caught before a payload is used.
- * The crc32c starts from a seed derived from the store's UUID
- * (dynsnap_record_seed()), so a record verifies only as one of its own
- * store: an earlier store's records left on a device are never taken for
- * this one's, and a replay can look past damage for records of its log.
+ * been undone. Two crc32c checksums guard it: one over the header (after
+ * its checksum field), one over the stored payload, kept in the header.
+ * A record whose header verifies but whose payload does not is damaged in
+ * a known place: its location and epoch can be trusted, and reads that
+ * need it fail. A header that does not verify is damaged beyond reading:
+ * nothing in it can be trusted. Both checksums start from a seed derived
+ * from the store's UUID (dynsnap_record_seed()), so a record verifies only
+ * as one of its own store: an earlier store's records left on a device are
+ * never taken for this one's, and a replay can look past damage for
+ * records of its log.
  *
  * in_flight tells how far a record's batch was written ahead of what was
  * durable: every record of the log with a sequence below
@@ -81,21 +85,28 @@ enum dynsnap_control_type {
 #define DYNSNAP_CODEC_CRYPT_NONE	0x00U
 #define DYNSNAP_CODEC_CRYPT_AES_GCM	0x10U
 
+/*
+ * Most records a batch can hold, and so in_flight with one batch in
+ * flight; it must stay below 2^16 however many batches are in flight.
+ */
+#define DYNSNAP_REC_MAX_IN_FLIGHT	0xffffU
+
 /* On-disk header; pins offsets and size, serialised field by field. */
 struct dynsnap_disk_record_header {
-	__le32 csum;		/* crc32c(header[4..64) + payload) ^ XOR */
+	__le32 csum;		/* crc32c(header[4..64)) ^ XOR */
 	__le32 magic;
 	__le16 version;
 	__u8 level;		/* enum dynsnap_level, or dynsnap_control_type */
 	__u8 codec;		/* DYNSNAP_CODEC_* */
-	__le32 flags;		/* 0 or DYNSNAP_REC_FLAG_CONTROL */
+	__le16 flags;		/* 0 or DYNSNAP_REC_FLAG_CONTROL */
+	__le16 in_flight;	/* records not durable when written: <= seq */
 	__le64 sequence;	/* per tier log, one more than the record before */
 	__le64 epoch;		/* the epoch whose first overwrite this undoes */
 	__le64 location;	/* first volume sector covered */
 	__le32 length;		/* volume bytes covered, a multiple of 512 */
 	__le32 stored_length;	/* payload bytes that follow the header */
 	__u8 nonce[12];		/* AES-GCM nonce; zero when not encrypted */
-	__le32 in_flight;	/* records not durable when written: <= seq */
+	__le32 payload_csum;	/* crc32c(stored payload) ^ XOR */
 } __packed;
 
 struct dynsnap_record_header {
@@ -145,7 +156,7 @@ static inline bool dynsnap_record_is_control(const struct dynsnap_record_header 
 
 /*
  * Serialise @h into @buf (DYNSNAP_REC_HEADER_SIZE bytes) and set the
- * checksum, from the store's @seed, over the header and @payload
+ * checksums, from the store's @seed, of the header and of @payload
  * (h->stored_length bytes), which the caller places right after the header
  * or anywhere else.
  */
@@ -164,9 +175,15 @@ enum dynsnap_err dynsnap_record_decode_header(const u8 *buf, size_t len,
 					      struct dynsnap_record_header *h);
 
 /*
- * Verify the checksum of an encoded header @buf and its payload (whose
- * length the header gives) as a record of the store of @seed. Returns
- * DSN_OK or DSN_ERR_REC_CSUM (damaged, or another store's).
+ * Verify the header checksum of an encoded header @buf as one of the store
+ * of @seed: DSN_OK, or DSN_ERR_REC_CSUM (damaged, or another store's).
+ */
+enum dynsnap_err dynsnap_record_verify_header(const u8 *buf, u32 seed);
+
+/*
+ * Verify both checksums of an encoded header @buf and its payload (whose
+ * length the header gives) as a record of the store of @seed: DSN_OK,
+ * DSN_ERR_REC_CSUM (the header) or DSN_ERR_REC_PAYLOAD_CSUM.
  */
 enum dynsnap_err dynsnap_record_verify(const u8 *buf, const u8 *payload,
 				       u32 stored_length, u32 seed);

@@ -58,8 +58,10 @@ enum dynsnap_err dynsnap_replay_skip_damaged(const u8 *buf, size_t len,
 					 len : dynsnap_log_padded(at)) - at))
 		at = dynsnap_log_padded(at);
 
+	/* Only the payload may be damaged: the header says what is lost. */
 	if (at > len || len - at < DYNSNAP_REC_HEADER_SIZE ||
 	    dynsnap_record_decode_header(buf + at, len - at, h) ||
+	    dynsnap_record_verify_header(buf + at, seed) ||
 	    h->sequence != seq || dynsnap_record_is_control(h))
 		return DSN_ERR_LOG_END;
 	end = at + dynsnap_record_size(h);
@@ -98,15 +100,19 @@ enum dynsnap_err dynsnap_replay_reached(u64 end_seq, u64 durable_seq)
 
 enum dynsnap_err dynsnap_replay_unheaded(const u8 *buf, size_t len, u32 seed,
 					 size_t *pos,
-					 struct dynsnap_record_header *h)
+					 struct dynsnap_record_header *h,
+					 u64 *highest)
 {
 	u64 lowest = ~0ULL;
 	size_t at = 0;
 
+	*highest = 0;
 	/* The records of the first batch the scan finds say the lowest. */
 	while (!dynsnap_log_find(buf, len, &at, seed, h)) {
 		if (dynsnap_record_durable_below(h) < lowest)
 			lowest = dynsnap_record_durable_below(h);
+		if (h->sequence > *highest)
+			*highest = h->sequence;
 		at++;
 	}
 	if (lowest == ~0ULL)
@@ -185,8 +191,7 @@ enum dynsnap_err dynsnap_replay_control(const struct dynsnap_record_header *h,
 }
 
 enum dynsnap_err dynsnap_replay_delta(const struct dynsnap_record_header *h,
-				      u32 tier, bool damaged,
-				      const struct dynsnap_geometry *g,
+				      u32 tier, const struct dynsnap_geometry *g,
 				      u64 volume_sectors, u32 store_epoch,
 				      u32 *replay_epoch, u32 *epoch)
 {
@@ -197,13 +202,6 @@ enum dynsnap_err dynsnap_replay_delta(const struct dynsnap_record_header *h,
 	err = dynsnap_record_check_geometry(h, g, volume_sectors);
 	if (err)
 		return err;
-	if (damaged) {
-		if (tier == DYNSNAP_TIER_SLOW)
-			*epoch = U32_LIMIT;
-		else
-			*epoch = *replay_epoch ? *replay_epoch : store_epoch;
-		return DSN_OK;
-	}
 	if (!h->epoch || h->epoch > store_epoch)
 		return DSN_ERR_REPLAY_EPOCH;
 	*epoch = (u32)h->epoch;

@@ -6,9 +6,9 @@
  * A tier's log is replayed from its head segment along the chain. The head
  * is the one the checkpoint names, or without a checkpoint segment 0 if it
  * holds the log's first segment; else the log is empty. Each segment's
- * records are taken in sequence; one that does not verify is kept as
- * damaged when its header still reads and the log goes on after it, and
- * ends the log otherwise. The log goes on in the successor a segment names
+ * records are taken in sequence; one whose payload alone does not verify
+ * is kept as damaged when the log goes on after it, and one that does not
+ * verify otherwise ends the log. The log goes on in the successor a segment names
  * when that holds the next segment of the chain and goes on from the next
  * record; records missing in between make the log inconsistent. Where the
  * log ends, the rest of its last segment and the successor are searched for
@@ -75,11 +75,12 @@ enum dynsnap_err dynsnap_replay_successor(const struct dynsnap_segment_header *c
 /*
  * The record at *@pos of a segment's records (@buf, @len bytes after its
  * header block) did not verify (dynsnap_log_next() refused it). If its
- * header still reads as delta record @seq and record @seq + 1 of the store
- * of @seed follows it, it is damaged but kept, so that reading it fails
- * rather than the log ending silently: DSN_OK with *@h filled and *@pos
- * past it. Else DSN_ERR_LOG_END: the log ends there, and
- * dynsnap_replay_past_end() tells whether that is its real end.
+ * header still verifies as delta record @seq of the store of @seed (only
+ * its payload is damaged) and record @seq + 1 follows it, it is damaged
+ * but kept, so that reading it fails rather than the log ending silently:
+ * DSN_OK with *@h filled and *@pos past it. Else DSN_ERR_LOG_END: the log
+ * ends there, and dynsnap_replay_past_end() tells whether that is its
+ * real end.
  */
 enum dynsnap_err dynsnap_replay_skip_damaged(const u8 *buf, size_t len,
 					     size_t *pos, u32 seed, u64 seq,
@@ -119,11 +120,14 @@ enum dynsnap_err dynsnap_replay_reached(u64 end_seq, u64 durable_seq);
  * the store of @seed lie there from two batches or more, which means its
  * first batch was durable and the header is damaged: DSN_ERR_LOG_DAMAGED
  * with *@pos and *@h at a record of a later batch. DSN_OK: the log starts
- * empty (nothing there, or what a torn first batch left).
+ * empty (nothing there, or what a torn first batch left), and its first
+ * sequence must lie above *@highest (0: no record found), so that what
+ * the torn batch left never passes for a later batch of the new log.
  */
 enum dynsnap_err dynsnap_replay_unheaded(const u8 *buf, size_t len, u32 seed,
 					 size_t *pos,
-					 struct dynsnap_record_header *h);
+					 struct dynsnap_record_header *h,
+					 u64 *highest);
 
 /*
  * First look at control record @h (verified @payload, NULL if none) met
@@ -175,18 +179,14 @@ enum dynsnap_err dynsnap_replay_control(const struct dynsnap_record_header *h,
  * Epoch replay files delta record @h under, met in the log of @tier in a
  * store of geometry @g and @volume_sectors sectors at epoch @store_epoch.
  * A record that does not fit the store is its dynsnap_record_check_geometry()
- * error. A verified one undoes a write of its own epoch, which is neither
- * 0 nor past @store_epoch (else DSN_ERR_REPLAY_EPOCH); in the fast log, in
- * epoch order, it moves *@replay_epoch on. A damaged one's (@damaged)
- * epoch cannot be trusted: in the fast log it is *@replay_epoch, the epoch
- * of the records around it, or before any record told, @store_epoch (a
- * checkpoint's); in the slow log the newest possible: a view that may need
- * the record applies it and fails with EIO, never returns wrong data.
- * DSN_OK with *@epoch set.
+ * error. A record undoes a write of its own epoch, which is neither 0 nor
+ * past @store_epoch (else DSN_ERR_REPLAY_EPOCH); in the fast log, in epoch
+ * order, it moves *@replay_epoch on. A damaged record kept by replay has a
+ * verified header (dynsnap_replay_skip_damaged()): its epoch counts the
+ * same. DSN_OK with *@epoch set.
  */
 enum dynsnap_err dynsnap_replay_delta(const struct dynsnap_record_header *h,
-				      u32 tier, bool damaged,
-				      const struct dynsnap_geometry *g,
+				      u32 tier, const struct dynsnap_geometry *g,
 				      u64 volume_sectors, u32 store_epoch,
 				      u32 *replay_epoch, u32 *epoch);
 

@@ -152,9 +152,13 @@ static void start_segment(struct dsn_log *log)
  * verify only for their own store; a random first sequence is a second
  * guard against taking an earlier store's records for ours.
  */
-static void start_empty(struct dsn_log *log)
+static void start_empty(struct dsn_log *log, u64 above)
 {
 	u64 first = (get_random_u64() >> 2) + 1;
+
+	/* Above what a torn first batch of this store left in segment 0. */
+	if (first <= above)
+		first = above + 1;
 
 	log->cur_seg = 0;
 	log->next_seg = 1;
@@ -480,7 +484,7 @@ static int check_past_end(struct dsn_log *log, u8 *buf, u32 seg, size_t pos,
  * No checkpoint names a head and segment 0 holds no first segment: the log
  * is empty, unless what segment 0 holds says its header is damaged.
  */
-static int check_unheaded(struct dsn_log *log, u8 *buf)
+static int check_unheaded(struct dsn_log *log, u8 *buf, u64 *highest)
 {
 	struct dynsnap_record_header h;
 	size_t pos;
@@ -492,7 +496,7 @@ static int check_unheaded(struct dsn_log *log, u8 *buf)
 		return r;
 	if (!dynsnap_replay_unheaded(buf + DYNSNAP_SEG_HEADER_SIZE,
 				     SEG_BYTES - DYNSNAP_SEG_HEADER_SIZE, log->seed,
-				     &pos, &h))
+				     &pos, &h, highest))
 		return 0;
 	DMERR("%s tier: delta log is damaged: segment 0 has no valid header",
 	      tier_name(log));
@@ -530,9 +534,11 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 	} else {
 		r = read_segment_header(log, 0, buf, &sh);
 		if (r == -ENODATA || (!r && dynsnap_replay_head(&sh, 0))) {
-			r = check_unheaded(log, buf);
+			u64 highest;
+
+			r = check_unheaded(log, buf, &highest);
 			if (!r)
-				start_empty(log);
+				start_empty(log, highest);
 			return r;
 		}
 	}
@@ -614,6 +620,17 @@ int dsn_log_replay(struct dsn_log *log, u8 *buf, u64 head_sector,
 		DMERR("%s tier: yet the checkpoint says records up to %llu were durable",
 		      tier_name(log), durable_seq - 1);
 		return -EBADMSG;
+	}
+	/*
+	 * What was read may still sit in the device's volatile cache (a
+	 * crash of the host, not of the disk): make it durable before any
+	 * record is written after it.
+	 */
+	r = blkdev_issue_flush(log->bdev);
+	if (r) {
+		DMERR("%s tier: cannot flush the device after replay: %d",
+		      tier_name(log), r);
+		return r;
 	}
 	log->next_seq = seq;
 	log->durable_seq = seq;

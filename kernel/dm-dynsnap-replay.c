@@ -82,8 +82,8 @@ static int replay_record(void *context, struct dsn_log *log,
 			dsn_add_ctl_ref(e, pos, h->sequence, dynsnap_record_size(h));
 		return r;
 	}
-	/* A damaged record's epoch cannot be trusted: the core's rule. */
-	if (dynsnap_replay_delta(h, log->tier, !payload, &e->geo,
+	/* The core's rule; a damaged record kept has a verified header. */
+	if (dynsnap_replay_delta(h, log->tier, &e->geo,
 				 e->volume_sectors, e->epoch,
 				 &e->replay_epoch, &epoch))
 		return -EUCLEAN;

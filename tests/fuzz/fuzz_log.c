@@ -41,6 +41,7 @@ static void walk(const u8 *buf, size_t len, u32 seed, u64 seq)
 	const u8 *payload;
 	size_t pos = 0, before, at;
 	unsigned int steps = 0;
+	u64 highest;
 
 	for (;;) {
 		before = pos;
@@ -63,7 +64,7 @@ static void walk(const u8 *buf, size_t len, u32 seed, u64 seq)
 	at = pos;
 	if (dynsnap_replay_past_end(buf, len, &at, seed, seq, &h) == DSN_ERR_LOG_DAMAGED)
 		check_found(buf, len, pos, at, seed, seq, &h);
-	if (dynsnap_replay_unheaded(buf, len, seed, &at, &h) == DSN_ERR_LOG_DAMAGED)
+	if (dynsnap_replay_unheaded(buf, len, seed, &at, &h, &highest) == DSN_ERR_LOG_DAMAGED)
 		check_found(buf, len, 0, at, seed, 0, &h);
 }
 

@@ -143,8 +143,9 @@ static void check_record_resealed(const u8 *data, size_t size)
 	stored = dsn_get_le32(sealed + 44);
 	if (stored > size - DYNSNAP_REC_HEADER_SIZE)
 		return;
+	crc = dsn_crc32c(fuzz_seed, sealed + DYNSNAP_REC_HEADER_SIZE, stored);
+	dsn_put_le32(sealed + 60, crc ^ DYNSNAP_REC_CSUM_XOR);
 	crc = dsn_crc32c(fuzz_seed, sealed + 4, DYNSNAP_REC_HEADER_SIZE - 4);
-	crc = dsn_crc32c(crc, sealed + DYNSNAP_REC_HEADER_SIZE, stored);
 	dsn_put_le32(sealed, crc ^ DYNSNAP_REC_CSUM_XOR);
 	check_record(sealed, size);
 }
@@ -231,7 +232,7 @@ static bool check_replay_decision(struct replay_state *st,
 		st->next_id = c.next_id;
 		return true;
 	}
-	if (dynsnap_replay_delta(h, tier, !payload, &fuzz_geo, 1ULL << 40,
+	if (dynsnap_replay_delta(h, tier, &fuzz_geo, 1ULL << 40,
 				 st->epoch, &st->replay_epoch, &epoch))
 		return false;
 	if (!epoch || (tier == DYNSNAP_TIER_FAST && epoch > st->epoch))

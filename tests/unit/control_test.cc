@@ -63,11 +63,15 @@ Bytes make_record(dynsnap_control_type type, const Bytes &payload)
 
 void reseal(Bytes &rec)
 {
+	// The format's rule, written out: both checksums start from the
+	// store's seed (any fixed one here).
+	const uint32_t seed = kSeed;
 	uint32_t stored = dsn_get_le32(&rec[44]);
-	uint32_t crc = dsn_crc32c(~0U, &rec[4], DYNSNAP_REC_HEADER_SIZE - 4);
 	if (rec.size() - DYNSNAP_REC_HEADER_SIZE >= stored)
-		crc = dsn_crc32c(crc, &rec[DYNSNAP_REC_HEADER_SIZE], stored);
-	dsn_put_le32(&rec[0], crc ^ DYNSNAP_REC_CSUM_XOR);
+		dsn_put_le32(&rec[60], dsn_crc32c(seed, &rec[DYNSNAP_REC_HEADER_SIZE], stored) ^
+					       DYNSNAP_REC_CSUM_XOR);
+	dsn_put_le32(&rec[0], dsn_crc32c(seed, &rec[4], DYNSNAP_REC_HEADER_SIZE - 4) ^
+				      DYNSNAP_REC_CSUM_XOR);
 }
 
 dynsnap_err decode_record(const Bytes &rec, dynsnap_record_header *h = nullptr)
@@ -433,7 +437,7 @@ const HeaderEdit kHeaderEdits[] = {
 	{"another type's size", [](Bytes &r) { r[10] = DYNSNAP_CTL_SNAP_DELETE; },
 	 DSN_ERR_REC_STORED_LENGTH},
 	{"nonce", [](Bytes &r) { r[48] = 1; }, DSN_ERR_REC_FLAGS},
-	{"in flight beyond the sequence", [](Bytes &r) { dsn_put_le32(&r[60], 901); },
+	{"in flight beyond the sequence", [](Bytes &r) { dsn_put_le16(&r[14], 901); },
 	 DSN_ERR_REC_IN_FLIGHT},
 	{"another flag", [](Bytes &r) { r[12] = 3; }, DSN_ERR_REC_FLAGS},
 };

@@ -55,13 +55,15 @@ dynsnap_err decode(const Bytes &rec, dynsnap_record_header *h = nullptr)
 
 void reseal(Bytes &rec)
 {
+	// The format's rule, written out: both checksums start from the
+	// store's seed (the crc32c of the UUID).
+	const uint32_t seed = dsn_crc32c(~0U, kUuid, DYNSNAP_UUID_SIZE);
 	uint32_t stored = dsn_get_le32(&rec[44]);
-	// The format's rule, written out: crc32c from the crc32c of the UUID.
-	uint32_t crc = dsn_crc32c(dsn_crc32c(~0U, kUuid, DYNSNAP_UUID_SIZE), &rec[4],
-				  DYNSNAP_REC_HEADER_SIZE - 4);
 	if (rec.size() - DYNSNAP_REC_HEADER_SIZE >= stored)
-		crc = dsn_crc32c(crc, &rec[DYNSNAP_REC_HEADER_SIZE], stored);
-	dsn_put_le32(&rec[0], crc ^ DYNSNAP_REC_CSUM_XOR);
+		dsn_put_le32(&rec[60], dsn_crc32c(seed, &rec[DYNSNAP_REC_HEADER_SIZE], stored) ^
+					       DYNSNAP_REC_CSUM_XOR);
+	dsn_put_le32(&rec[0], dsn_crc32c(seed, &rec[4], DYNSNAP_REC_HEADER_SIZE - 4) ^
+				      DYNSNAP_REC_CSUM_XOR);
 }
 
 TEST(Record, RoundTrip)
@@ -93,7 +95,12 @@ TEST(Record, FieldsSitWhereTheFormatSays)
 	EXPECT_EQ(dsn_get_le64(&rec[32]), 123456u);
 	EXPECT_EQ(dsn_get_le32(&rec[40]), 65536u);
 	EXPECT_EQ(dsn_get_le32(&rec[44]), 30u);
-	EXPECT_EQ(dsn_get_le32(&rec[60]), 3u);
+	EXPECT_EQ(dsn_get_le16(&rec[12]), 0u);		// flags
+	EXPECT_EQ(dsn_get_le16(&rec[14]), 3u);		// in flight
+	EXPECT_EQ(dsn_get_le32(&rec[60]),			// payload checksum
+		  dsn_crc32c(kSeed, &rec[64], 30) ^ DYNSNAP_REC_CSUM_XOR);
+	EXPECT_EQ(dsn_get_le32(&rec[0]),
+		  dsn_crc32c(kSeed, &rec[4], 60) ^ DYNSNAP_REC_CSUM_XOR);
 }
 
 // A record verifies only as one of its own store.
@@ -183,15 +190,26 @@ TEST(Record, EveryFlippedBitIsCaught)
 	}
 }
 
-TEST(Record, ChecksumCoversThePayload)
+// Payload and header have checksums of their own: damage in the payload
+// leaves a header that can be trusted; damage in the header does not.
+TEST(Record, PayloadAndHeaderChecksumsAreApart)
 {
 	Bytes rec = make_record(DYNSNAP_LEVEL_BLOCK, 4096, 4096);
 	rec.back() ^= 1;
-	EXPECT_EQ(decode(rec), DSN_ERR_REC_CSUM);
+	EXPECT_EQ(decode(rec), DSN_ERR_REC_PAYLOAD_CSUM);
 	dynsnap_record_header h;
 	ASSERT_EQ(dynsnap_record_decode_header(rec.data(), rec.size(), &h), DSN_OK);
+	EXPECT_EQ(dynsnap_record_verify_header(rec.data(), kSeed), DSN_OK);
 	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, h.stored_length, kSeed),
-		  DSN_ERR_REC_CSUM);
+		  DSN_ERR_REC_PAYLOAD_CSUM);
+
+	rec.back() ^= 1;
+	for (size_t byte : {0, 24, 32, 61}) {	// checksums, epoch, location
+		Bytes bad = rec;
+		bad[byte] ^= 4;
+		EXPECT_EQ(dynsnap_record_verify_header(bad.data(), kSeed), DSN_ERR_REC_CSUM) << byte;
+		EXPECT_EQ(decode(bad), DSN_ERR_REC_CSUM) << byte;
+	}
 }
 
 TEST(Record, TruncatedRecordsAreRefused)
@@ -235,12 +253,12 @@ const Edit kEdits[] = {
 	{"compression 3", [](Bytes &r) { r[11] = 3; }, DSN_ERR_REC_CODEC},
 	{"encryption 2", [](Bytes &r) { r[11] = 0x20; }, DSN_ERR_REC_CODEC},
 	{"unknown flag", [](Bytes &r) { r[12] = 2; }, DSN_ERR_REC_FLAGS},
-	{"high flag", [](Bytes &r) { r[15] = 0x80; }, DSN_ERR_REC_FLAGS},
+	{"high flag", [](Bytes &r) { r[13] = 0x80; }, DSN_ERR_REC_FLAGS},
 	// The control flag makes level 1 a SNAP_CREATE, which covers no data.
 	{"control flag on a delta", [](Bytes &r) { r[12] = 1; }, DSN_ERR_REC_LENGTH},
-	{"in flight beyond the sequence", [](Bytes &r) { dsn_put_le32(&r[60], 78); },
+	{"in flight beyond the sequence", [](Bytes &r) { dsn_put_le16(&r[14], 78); },
 	 DSN_ERR_REC_IN_FLIGHT},
-	{"in flight high byte", [](Bytes &r) { r[63] = 1; }, DSN_ERR_REC_IN_FLIGHT},
+	{"in flight high byte", [](Bytes &r) { r[15] = 1; }, DSN_ERR_REC_IN_FLIGHT},
 	{"nonce without encryption", [](Bytes &r) { r[50] = 1; }, DSN_ERR_REC_FLAGS},
 	{"length 0", [](Bytes &r) { dsn_put_le32(&r[40], 0); }, DSN_ERR_REC_LENGTH},
 	{"length not sectors", [](Bytes &r) { dsn_put_le32(&r[40], 4000); }, DSN_ERR_REC_LENGTH},

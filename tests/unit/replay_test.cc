@@ -346,22 +346,25 @@ TEST(ReplayUnheaded, OneBatchIsAnEmptyLogTwoAreDamage)
 {
 	dynsnap_record_header h;
 	size_t pos = 0;
+	u64 highest = 99;
 	Log log;
-	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h), DSN_OK);
+	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h, &highest), DSN_OK);
+	EXPECT_EQ(highest, 0u);
 	log.append(700);
 	log.append(701);
 	log.pad();
-	// What a torn first batch leaves: the log starts empty.
-	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h), DSN_OK);
+	// What a torn first batch leaves: the log starts empty, above it.
+	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h, &highest), DSN_OK);
+	EXPECT_EQ(highest, 701u);
 	size_t later = log.append(702);
-	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h),
+	EXPECT_EQ(dynsnap_replay_unheaded(log.b.data(), log.b.size(), kSeed, &pos, &h, &highest),
 		  DSN_ERR_LOG_DAMAGED);
 	EXPECT_EQ(pos, later);
 	EXPECT_EQ(h.sequence, 702u);
 	// Also when the first record of the first batch is unreadable.
 	Log partial = log;
 	std::fill(partial.b.begin(), partial.b.begin() + 1000, 0);
-	EXPECT_EQ(dynsnap_replay_unheaded(partial.b.data(), partial.b.size(), kSeed, &pos, &h),
+	EXPECT_EQ(dynsnap_replay_unheaded(partial.b.data(), partial.b.size(), kSeed, &pos, &h, &highest),
 		  DSN_ERR_LOG_DAMAGED);
 	// Another store's two batches are nothing of ours.
 	Log other;
@@ -369,7 +372,7 @@ TEST(ReplayUnheaded, OneBatchIsAnEmptyLogTwoAreDamage)
 	other.append(1);
 	other.pad();
 	other.append(2);
-	EXPECT_EQ(dynsnap_replay_unheaded(other.b.data(), other.b.size(), kSeed, &pos, &h),
+	EXPECT_EQ(dynsnap_replay_unheaded(other.b.data(), other.b.size(), kSeed, &pos, &h, &highest),
 		  DSN_OK);
 }
 
@@ -559,59 +562,41 @@ TEST(ReplayDelta, AVerifiedRecordKeepsItsEpoch)
 {
 	dynsnap_record_header h = delta(3);
 	uint32_t replay_epoch = 0, epoch = 0;
-	ASSERT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, false, &kGeo, kVolume, 5,
+	ASSERT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_OK);
 	EXPECT_EQ(epoch, 3u);
 	EXPECT_EQ(replay_epoch, 3u);
 	// The slow log is not in epoch order: it tells nothing of the fast one.
 	h = delta(5);
-	ASSERT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_SLOW, false, &kGeo, kVolume, 5,
+	ASSERT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_SLOW, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_OK);
 	EXPECT_EQ(epoch, 5u);
 	EXPECT_EQ(replay_epoch, 3u);
-}
-
-TEST(ReplayDelta, ADamagedRecordsEpochIsTheNewestItMayBe)
-{
-	dynsnap_record_header h = delta(1);
-	uint32_t replay_epoch = 0, epoch = 0;
-	ASSERT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, true, &kGeo, kVolume, 5,
-				       &replay_epoch, &epoch), DSN_OK);
-	EXPECT_EQ(epoch, 5u);
-	replay_epoch = 4;
-	h = delta(99);	// not trusted, so not refused
-	ASSERT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, true, &kGeo, kVolume, 5,
-				       &replay_epoch, &epoch), DSN_OK);
-	EXPECT_EQ(epoch, 4u);
-	EXPECT_EQ(replay_epoch, 4u);
-	ASSERT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_SLOW, true, &kGeo, kVolume, 5,
-				       &replay_epoch, &epoch), DSN_OK);
-	EXPECT_EQ(epoch, 0xffffffffu);
 }
 
 TEST(ReplayDelta, RefusesEpochsAndPlacesTheStoreCannotHave)
 {
 	uint32_t replay_epoch = 2, epoch = 77;
 	dynsnap_record_header h = delta(0);
-	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, false, &kGeo, kVolume, 5,
+	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_ERR_REPLAY_EPOCH);
 	h = delta(6);
-	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, false, &kGeo, kVolume, 5,
+	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_ERR_REPLAY_EPOCH);
 	h = delta(1ull << 32 | 3);
-	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, false, &kGeo, kVolume, 5,
+	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_ERR_REPLAY_EPOCH);
-	// Geometry first: even a damaged record must fit the store.
+	// A record must fit the store.
 	h = delta(3, kVolume);
-	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, true, &kGeo, kVolume, 5,
+	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_FAST, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_ERR_REC_LENGTH);
 	h = delta(3, 8);	// not block aligned
-	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_SLOW, false, &kGeo, kVolume, 5,
+	EXPECT_EQ(dynsnap_replay_delta(&h, DYNSNAP_TIER_SLOW, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_ERR_REC_LENGTH);
 	dynsnap_record_header c;
 	dynsnap_record_init_control(&c, DYNSNAP_CTL_SNAP_DELETE, 1, 1,
 				    DYNSNAP_CTL_SNAP_DELETE_SIZE);
-	EXPECT_EQ(dynsnap_replay_delta(&c, DYNSNAP_TIER_FAST, false, &kGeo, kVolume, 5,
+	EXPECT_EQ(dynsnap_replay_delta(&c, DYNSNAP_TIER_FAST, &kGeo, kVolume, 5,
 				       &replay_epoch, &epoch), DSN_ERR_REC_FLAGS);
 	EXPECT_EQ(replay_epoch, 2u);
 	EXPECT_EQ(epoch, 77u);

@@ -4,7 +4,8 @@
 # reads of the views that need it fail with EIO, never return wrong data;
 # the status line counts the checksum error; views and ranges that do not
 # need the record read fine. On the fast tier (payload damaged while the
-# volume is down, header damaged while it is live) and on the slow tier.
+# volume is down, header damaged while it is live, which then refuses the
+# next activation until it is restored) and on the slow tier.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 
@@ -183,11 +184,25 @@ case "$rc" in
 *) die "the view of B returned wrong data or failed (dsn-oracle compare exit $rc)" ;;
 esac
 dsn_remove dsn
+# Nothing in a header that does not verify can be trusted, and later
+# records show the log went on: activation refuses rather than replay a
+# prefix of the log.
+mark=$(dsn_kmsg_mark)
+if dmsetup create dsn --table "$table" 2>/dev/null; then
+	die "a record header damaged in the middle of the log: the table was accepted"
+fi
+! dmsetup info dsn >/dev/null 2>&1 || die "a refused table left dsn behind"
+# The segment ends at the damage: records missing before the next one, or
+# (in the log's last segment) records past the damage.
+dsn_kmsg_since "$mark" | grep -q "dynsnap: delta log is \(damaged\|inconsistent\)" ||
+	die "a header damaged in the middle of the log was not refused with its error"
+log "refused: $(dsn_kmsg_since "$mark" | grep -m1 -o 'delta log is [a-z]*')"
+log "the header restored, the store activates as before"
+dsn_oracle flip "$DYNSNAP_FAST" $((y_off + 24)) || die "flip back failed"
 dsn_create dsn "$table"
-expect_eio B "$y_loc" "$y_len"
+expect_good B
 expect_good C
-rc=$(view_rc A /tmp/cmp.out)
-assert_eq "$rc" 3 "view of A (two damaged records) fails with EIO, never wrong data"
+expect_eio A "$x_loc" "$x_len"
 dsn_reference $model /tmp/ref.live
 dsn_compare $dev /tmp/ref.live "live volume"
 dsn_remove dsn
@@ -212,13 +227,9 @@ dsn_create dsn "$table"
 errors0=$(dsn_status_field dsn 6)
 expect_eio A2 "$x_loc" "$x_len"
 [ "$(dsn_status_field dsn 6)" -gt "$errors0" ] || die "status checksum errors did not rise"
-# The slow log is not in epoch order, so a damaged record there counts for
-# every epoch: newer views may fail with EIO too, but never read wrong data.
-rc=$(view_rc B2 /tmp/cmp.out)
-case "$rc" in
-0 | 3) log "view of B2: compare exit $rc" ;;
-*) die "the view of B2 returned wrong data or failed (dsn-oracle compare exit $rc)" ;;
-esac
+# Only the payload is damaged: the header's epoch holds, and a view that
+# does not need the record reads fine.
+expect_good B2
 dsn_reference $model /tmp/ref.live
 dsn_compare $dev /tmp/ref.live "live volume"
 dsn_remove dsn

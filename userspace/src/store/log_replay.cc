@@ -327,7 +327,8 @@ bool Walker::examine_first_segment(Header h, const dynsnap_segment_header &sh,
 	std::string header = h == Header::kOk
 		? strprintf("segment %llu of this store's log", ull(sh.segment_seq))
 		: strprintf("no valid header (%s)", dynsnap_strerror(err));
-	if (dynsnap_replay_unheaded(data(), kDataBytes, seed_, &pos, &rec) ==
+	u64 highest;	// where the kernel starts the new log: above it
+	if (dynsnap_replay_unheaded(data(), kDataBytes, seed_, &pos, &rec, &highest) ==
 	    DSN_ERR_LOG_DAMAGED) {
 		problem(strprintf("%s tier: delta log is damaged: no checkpoint names a head and "
 				  "segment 0 holds %s, yet record %llu at offset %zu follows a "

@@ -799,9 +799,9 @@ void Checker::on_record(uint32_t tier, const LogRecord &rec)
 	t.delta++;
 	if (h.level < DYNSNAP_LEVEL__COUNT)
 		t.levels[h.level]++;
-	// A damaged record's epoch cannot be trusted: the core's rule.
+	// The core's rule; a damaged record kept has a verified header.
 	uint32_t epoch;
-	dynsnap_err e = dynsnap_replay_delta(&h, tier, !rec.payload, &sb_.geometry,
+	dynsnap_err e = dynsnap_replay_delta(&h, tier, &sb_.geometry,
 					     sb_.volume_sectors, epoch_, &replay_epoch_, &epoch);
 	if (e == DSN_ERR_REPLAY_EPOCH) {
 		inconsistent(tier, rec, strprintf("delta record %llu undoes a write of epoch "
