@@ -57,9 +57,11 @@ void dynsnap_record_init_control(struct dynsnap_record_header *h,
 	h->stored_length = payload_len;
 }
 
-u32 dynsnap_record_seed(const u8 uuid[DYNSNAP_UUID_SIZE])
+u32 dynsnap_record_seed(const u8 uuid[DYNSNAP_UUID_SIZE], u32 tier)
 {
-	return dsn_crc32c(~0U, uuid, DYNSNAP_UUID_SIZE);
+	u8 t = (u8)tier;
+
+	return dsn_crc32c(dsn_crc32c(~0U, uuid, DYNSNAP_UUID_SIZE), &t, 1);
 }
 
 static u32 header_checksum(const u8 *buf, u32 seed)

@@ -124,8 +124,12 @@ struct dynsnap_record_header {
 	u32 in_flight;
 };
 
-/* The checksum seed of the records of the store @uuid. */
-u32 dynsnap_record_seed(const u8 uuid[DYNSNAP_UUID_SIZE]);
+/*
+ * The checksum seed of the records in the log of @tier (enum dynsnap_tier)
+ * of the store @uuid: crc32c of the UUID, then of the tier's number as one
+ * byte. A copy of one tier's records never verifies in the other's log.
+ */
+u32 dynsnap_record_seed(const u8 uuid[DYNSNAP_UUID_SIZE], u32 tier);
 
 /*
  * Every record of the log below this sequence was durable before @h's

@@ -80,7 +80,7 @@ int dsn_log_init(struct dsn_log *log, struct block_device *bdev,
 	log->bios = bios;
 	log->tier = tier;
 	log->uuid = uuid;
-	log->seed = dynsnap_record_seed(uuid);
+	log->seed = dynsnap_record_seed(uuid, tier);
 	log->area_start = area_start;
 	log->nr_segments = dynsnap_log_nr_segments(area_sectors);
 	mutex_init(&log->lock);

@@ -22,7 +22,7 @@ struct dsn_log {
 	struct bio_set *bios;		/* the engine's: every bio of the log */
 	u32 tier;			/* enum dynsnap_tier */
 	const u8 *uuid;
-	u32 seed;			/* dynsnap_record_seed(uuid) */
+	u32 seed;			/* dynsnap_record_seed(uuid, tier) */
 	u64 area_start;			/* first sector of the data area */
 	u32 nr_segments;
 	unsigned long *seg_in_use;	/* segments holding or reserved for records */

@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size < DYNSNAP_SEG_HEADER_SIZE) {
 		if (dynsnap_segment_decode(data, size, other, &sh) == DSN_OK)
 			abort();
-		walk(data, size, dynsnap_record_seed(other), 1);
+		walk(data, size, dynsnap_record_seed(other, DYNSNAP_TIER_FAST), 1);
 		return 0;
 	}
 	/* The UUID sits at byte 32 of the header. */
@@ -100,6 +100,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	}
 	e = dynsnap_segment_decode(data, size, data + 32, &sh);
 	walk(data + DYNSNAP_SEG_HEADER_SIZE, size - DYNSNAP_SEG_HEADER_SIZE,
-	     dynsnap_record_seed(data + 32), e == DSN_OK ? sh.first_record_seq : 1);
+	     dynsnap_record_seed(data + 32, dsn_get_le16(data + 10)), e == DSN_OK ? sh.first_record_seq : 1);
 	return 0;
 }

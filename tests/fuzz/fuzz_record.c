@@ -246,7 +246,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	const u8 *payload;
 	u32 len, type;
 
-	fuzz_seed = dynsnap_record_seed(fuzz_uuid);
+	fuzz_seed = dynsnap_record_seed(fuzz_uuid, DYNSNAP_TIER_FAST);
 	check_record(data, size);
 	check_record_resealed(data, size);
 

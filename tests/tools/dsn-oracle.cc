@@ -689,7 +689,7 @@ int cmd_records(const std::string &path, const std::string &segment_text,
 	}
 
 	uint64_t total = 0, total_damaged = 0;
-	const uint32_t seed = dynsnap_record_seed(s.uuid);
+	const uint32_t seed = dynsnap_record_seed(s.uuid, s.tier);
 	for (const Seg &seg : segs) {
 		uint64_t n = std::min(segment, start + len - seg.off);
 		int64_t got = dev.read(buf.data, n, seg.off);

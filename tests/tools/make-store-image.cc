@@ -46,7 +46,7 @@ void append(Segment &s, const uint8_t *uuid, uint32_t level, uint64_t seq, uint6
 	for (uint32_t i = 0; i < length; i++)
 		s.log[at + DYNSNAP_REC_HEADER_SIZE + i] = uint8_t(seq * 7 + i);
 	dynsnap_record_encode(&h, &s.log[at], &s.log[at + DYNSNAP_REC_HEADER_SIZE],
-			      dynsnap_record_seed(uuid));
+			      dynsnap_record_seed(uuid, DYNSNAP_TIER_FAST));
 	if (!expected)
 		return;
 	static const char *const names[] = {"block", "sub", "bit"};

@@ -16,7 +16,7 @@ const uint8_t kUuid[DYNSNAP_UUID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8,
 					  9, 10, 11, 12, 13, 14, 15, 16};
 const uint8_t kOtherUuid[DYNSNAP_UUID_SIZE] = {2, 2, 3, 4, 5, 6, 7, 8,
 					       9, 10, 11, 12, 13, 14, 15, 16};
-const uint32_t kSeed = dynsnap_record_seed(kUuid);
+const uint32_t kSeed = dynsnap_record_seed(kUuid, DYNSNAP_TIER_FAST);
 
 // Append one sub-block record with sequence @seq to @log.
 void append(Bytes &log, uint64_t seq, uint32_t length = 1024, uint32_t seed = kSeed)
@@ -245,7 +245,7 @@ TEST(Log, AnotherStoresRecordsAreNotOurs)
 	// sequence: they do not verify for this store.
 	Bytes log;
 	append(log, 1);
-	append(log, 2, 1024, dynsnap_record_seed(kOtherUuid));
+	append(log, 2, 1024, dynsnap_record_seed(kOtherUuid, DYNSNAP_TIER_FAST));
 	append(log, 3);
 	EXPECT_EQ(replay(log, 1), seqs(1, 1));
 }
@@ -258,7 +258,7 @@ TEST(Log, FindsRecordsOfTheStoreAtAnyOffset)
 	size_t second = log.size();
 	append(log, 4);
 	size_t other = log.size();
-	append(log, 5, 1024, dynsnap_record_seed(kOtherUuid));
+	append(log, 5, 1024, dynsnap_record_seed(kOtherUuid, DYNSNAP_TIER_FAST));
 	log.resize(log.size() + 17, 0x53);
 
 	dynsnap_record_header h;
@@ -274,7 +274,7 @@ TEST(Log, FindsRecordsOfTheStoreAtAnyOffset)
 	EXPECT_EQ(dynsnap_log_find(log.data(), log.size(), &pos, kSeed, &h), DSN_ERR_LOG_END);
 	pos = other;
 	EXPECT_EQ(dynsnap_log_find(log.data(), log.size(), &pos,
-				   dynsnap_record_seed(kOtherUuid), &h), DSN_OK);
+				   dynsnap_record_seed(kOtherUuid, DYNSNAP_TIER_FAST), &h), DSN_OK);
 	EXPECT_EQ(h.sequence, 5u);
 	pos = 0;
 	EXPECT_EQ(dynsnap_log_find(nullptr, 0, &pos, kSeed, &h), DSN_ERR_LOG_END);

@@ -16,7 +16,7 @@ using Bytes = std::vector<uint8_t>;
 
 const uint8_t kUuid[DYNSNAP_UUID_SIZE] = {0x11, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 const uint8_t kOtherUuid[DYNSNAP_UUID_SIZE] = {0x12, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-const uint32_t kSeed = dynsnap_record_seed(kUuid);
+const uint32_t kSeed = dynsnap_record_seed(kUuid, DYNSNAP_TIER_FAST);
 
 // Header plus payload, contiguous, as records lie in the delta store.
 Bytes make_record(dynsnap_level level, uint32_t length, uint32_t stored,
@@ -56,8 +56,9 @@ dynsnap_err decode(const Bytes &rec, dynsnap_record_header *h = nullptr)
 void reseal(Bytes &rec)
 {
 	// The format's rule, written out: both checksums start from the
-	// store's seed (the crc32c of the UUID).
-	const uint32_t seed = dsn_crc32c(~0U, kUuid, DYNSNAP_UUID_SIZE);
+	// store's seed (the crc32c of the UUID, then of the tier).
+	const uint8_t tier = DYNSNAP_TIER_FAST;
+	const uint32_t seed = dsn_crc32c(dsn_crc32c(~0U, kUuid, DYNSNAP_UUID_SIZE), &tier, 1);
 	uint32_t stored = dsn_get_le32(&rec[44]);
 	if (rec.size() - DYNSNAP_REC_HEADER_SIZE >= stored)
 		dsn_put_le32(&rec[60], dsn_crc32c(seed, &rec[DYNSNAP_REC_HEADER_SIZE], stored) ^
@@ -103,19 +104,22 @@ TEST(Record, FieldsSitWhereTheFormatSays)
 		  dsn_crc32c(kSeed, &rec[4], 60) ^ DYNSNAP_REC_CSUM_XOR);
 }
 
-// A record verifies only as one of its own store.
-TEST(Record, BelongsToItsStore)
+// A record verifies only as one of its own store and tier.
+TEST(Record, BelongsToItsStoreAndTier)
 {
 	Bytes rec = make_record(DYNSNAP_LEVEL_SUB, 4096, 4096);
 	dynsnap_record_header h;
 	const uint8_t *payload;
-	EXPECT_NE(dynsnap_record_seed(kUuid), dynsnap_record_seed(kOtherUuid));
-	EXPECT_EQ(dynsnap_record_decode(rec.data(), rec.size(), dynsnap_record_seed(kOtherUuid),
-					&h, &payload),
-		  DSN_ERR_REC_CSUM);
-	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, 4096,
-					dynsnap_record_seed(kOtherUuid)),
-		  DSN_ERR_REC_CSUM);
+	const uint32_t other_store = dynsnap_record_seed(kOtherUuid, DYNSNAP_TIER_FAST);
+	const uint32_t other_tier = dynsnap_record_seed(kUuid, DYNSNAP_TIER_SLOW);
+	EXPECT_NE(kSeed, other_store);
+	EXPECT_NE(kSeed, other_tier);
+	for (uint32_t seed : {other_store, other_tier}) {
+		EXPECT_EQ(dynsnap_record_decode(rec.data(), rec.size(), seed, &h, &payload),
+			  DSN_ERR_REC_CSUM);
+		EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, 4096, seed),
+			  DSN_ERR_REC_CSUM);
+	}
 	EXPECT_EQ(dynsnap_record_verify(rec.data(), rec.data() + 64, 4096, kSeed), DSN_OK);
 }
 

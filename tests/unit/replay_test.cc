@@ -16,7 +16,7 @@ const uint8_t kUuid[DYNSNAP_UUID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8,
 					  9, 10, 11, 12, 13, 14, 15, 16};
 const uint8_t kOtherUuid[DYNSNAP_UUID_SIZE] = {9, 2, 3, 4, 5, 6, 7, 8,
 					       9, 10, 11, 12, 13, 14, 15, 16};
-const uint32_t kSeed = dynsnap_record_seed(kUuid);
+const uint32_t kSeed = dynsnap_record_seed(kUuid, DYNSNAP_TIER_FAST);
 
 dynsnap_segment_header seg(uint64_t segment_seq, uint64_t first_record_seq)
 {
@@ -280,7 +280,7 @@ TEST(ReplayPastEnd, WhatAnEarlierLifeOrAnotherStoreLeftIsNoEvidence)
 	log.append(7);
 	log.pad();
 	Log other;
-	other.seed = dynsnap_record_seed(kOtherUuid);
+	other.seed = dynsnap_record_seed(kOtherUuid, DYNSNAP_TIER_FAST);
 	other.append(60);
 	other.pad();
 	other.append(61);
@@ -368,7 +368,7 @@ TEST(ReplayUnheaded, OneBatchIsAnEmptyLogTwoAreDamage)
 		  DSN_ERR_LOG_DAMAGED);
 	// Another store's two batches are nothing of ours.
 	Log other;
-	other.seed = dynsnap_record_seed(kOtherUuid);
+	other.seed = dynsnap_record_seed(kOtherUuid, DYNSNAP_TIER_FAST);
 	other.append(1);
 	other.pad();
 	other.append(2);

@@ -50,7 +50,7 @@ class Walker {
 public:
 	Walker(TierDevice &dev, const LogArea &area, std::vector<Problem> &problems,
 	       std::vector<Problem> &notes)
-		: dev_(dev), area_(area), seed_(dynsnap_record_seed(area.uuid)),
+		: dev_(dev), area_(area), seed_(dynsnap_record_seed(area.uuid, area.tier)),
 		  problems_(problems), notes_(notes), header_(DYNSNAP_SEG_HEADER_SIZE),
 		  segment_(kSegBytes)
 	{

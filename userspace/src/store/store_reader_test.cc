@@ -97,7 +97,7 @@ public:
 		std::copy(payload.begin(), payload.end(),
 			  bytes.begin() + long(at + DYNSNAP_REC_HEADER_SIZE));
 		dynsnap_record_encode(&h, &bytes[at], &bytes[at + DYNSNAP_REC_HEADER_SIZE],
-				      dynsnap_record_seed(uuid_));
+				      dynsnap_record_seed(uuid_, tier_));
 		uint32_t size = dynsnap_record_size(&h);
 		records.push_back({h.sequence, at, size, cur_, pos_,
 				   dynsnap_record_is_control(&h), batch_});
@@ -672,7 +672,7 @@ TEST(StoreReader, MalformedBitPayloadIsDamage)
 	dsn_put_le32(rec + DYNSNAP_REC_HEADER_SIZE, 99);	// run count
 	dynsnap_record_header h;
 	ASSERT_EQ(dynsnap_record_decode_header(rec, DYNSNAP_REC_HEADER_SIZE + 8192, &h), DSN_OK);
-	dynsnap_record_encode(&h, rec, rec + DYNSNAP_REC_HEADER_SIZE, dynsnap_record_seed(kUuid));
+	dynsnap_record_encode(&h, rec, rec + DYNSNAP_REC_HEADER_SIZE, dynsnap_record_seed(kUuid, DYNSNAP_TIER_FAST));
 	Files f = write(s);
 	StoreReport r = check(f);
 	ASSERT_EQ(r.problems.size(), 1u) << describe(r);
