@@ -23,17 +23,9 @@ model=/tmp/model
 fast=/dev/mapper/dsn_fast
 declare -A SNAP=()
 
-batch() {
-	dsn_oracle write $dev --seed "$@" || die "writes to the volume failed"
-	dsn_oracle write $model --seed "$@" >/dev/null || die "writes to the model failed"
-}
+batch() { dsn_model_write "$@"; }
 
-snap() {
-	dsn_reference $model "/tmp/ref.$1"
-	dsn_compare $dev "/tmp/ref.$1" "volume before snapshot $1"
-	SNAP[$1]=$(dsn_snap_create dsn "$1")
-	log "snapshot $1: id ${SNAP[$1]}"
-}
+snap() { dsn_model_snap "$@"; }
 
 # fresh POLICY: a new store on the small fast tier.
 fresh() {

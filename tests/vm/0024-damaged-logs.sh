@@ -26,16 +26,9 @@ model=/tmp/model
 table="0 $LEN dynsnap $DYNSNAP_ORIGIN $DYNSNAP_FAST $DYNSNAP_SLOW 128 4 granularity sub region_sectors 2048"
 declare -A SNAP=()
 
-batch() {
-	dsn_oracle write $dev --seed "$@" || die "writes to the volume failed"
-	dsn_oracle write $model --seed "$@" >/dev/null || die "writes to the model failed"
-}
+batch() { dsn_model_write "$@"; }
 
-snap() {
-	dsn_reference $model "/tmp/ref.$1"
-	dsn_compare $dev "/tmp/ref.$1" "volume before snapshot $1"
-	SNAP[$1]=$(dsn_snap_create dsn "$1")
-}
+snap() { dsn_model_snap "$@"; }
 
 log "build a store: sub-block deltas on the fast tier, block deltas on the slow"
 dsn_create dsn "$table"

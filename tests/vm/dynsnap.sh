@@ -189,6 +189,26 @@ dsn_set_granularity() {
 		die "set_granularity $* on $dev failed"
 }
 
+# Tests that keep a model of the volume in a file: $dev is the volume (dm
+# device dsn), $model its model, SNAP an associative array of snapshot ids
+# by name, all the caller's.
+#
+# dsn_model_write ARGS...: the same seeded writes (dsn-oracle write --seed
+# ARGS) to the volume and to the model.
+dsn_model_write() {
+	dsn_oracle write "$dev" --seed "$@" || die "writes to the volume failed"
+	dsn_oracle write "$model" --seed "$@" >/dev/null || die "writes to the model failed"
+}
+
+# dsn_model_snap NAME: check the volume against the model, save the
+# model's sums as /tmp/ref.NAME, take snapshot NAME and keep its id in SNAP.
+dsn_model_snap() {
+	dsn_reference "$model" "/tmp/ref.$1"
+	dsn_compare "$dev" "/tmp/ref.$1" "volume before snapshot $1"
+	SNAP[$1]=$(dsn_snap_create dsn "$1")
+	log "snapshot $1: id ${SNAP[$1]}"
+}
+
 # dsn_view_create VIEW NAME ID: a read-only view of snapshot ID of dm device
 # NAME, as /dev/mapper/VIEW.
 dsn_view_create() {
