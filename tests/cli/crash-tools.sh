@@ -1,8 +1,9 @@
 #!/bin/bash
 # The crash tests' own tools on regular files: dsn-crash check on a log
 # and a volume it can judge (zeros, a sector of no write, a bad log, a
-# missing list, a state of another size) and dsn-volatile-cut on journals
-# (none, a damaged one, bad arguments). Exit statuses as their headers say.
+# missing list, a state of another size, rollbacks done and cut short, an
+# origin's dropped writes, snapshots dropped by on_full drop_oldest) and
+# dsn-volatile-cut on journals (none, a damaged one, marks, bad arguments). Exit statuses as their headers say.
 #   crash-tools.sh DSN_CRASH DSN_VOLATILE_CUT
 . "$(dirname "$0")/lib.sh"
 crash=$1 cut=$2
@@ -50,7 +51,105 @@ expect_err "a missing log is refused" 2 'cannot read' --log "$tmp/none"
 echo '{"volume":[0,0],"snapshots":[]}' >"$tmp/small-state"
 expect_err "a state of another volume is refused" 2 'not a state of this volume' --log "$tmp/log" \
 	--state-in "$tmp/small-state"
+# A write that failed (ENOSPC) and did not end the run may have reached
+# part of its range, and then a flush.
+printf '%s\n' "W 1 0 16 0" "e 1 28" "F 2" "f 2" >"$tmp/log"
+head -c 65536 /dev/zero >"$tmp/volume"
+"$crash" fill "$tmp/volume" 1:8:8
+expect "a write that failed may have reached part of its range" 0 '"failures":0' --log "$tmp/log"
+printf '%s\n' "W 1 0 16 0" "w 1" "W 2 0 16 0" "e 2 28" "F 3" "f 3" "S 4 c4" "s 4 5" >"$tmp/log"
+echo "5 c4" >"$tmp/list"
+"$crash" fill "$tmp/volume" 1:0:16 2:0:4
+cp "$tmp/volume" "$tmp/view5"
+expect "also over a completed one, and a later snapshot may hold it" 0 '"failures":0' --log "$tmp/log"
+printf '%s\n' "W 6 0 16 0" "w 6" "S 7 c7" "s 7 8" >>"$tmp/log"
+printf '%s\n' "5 c4" "8 c7" >"$tmp/list"
+"$crash" fill "$tmp/volume" 6:0:16
+cp "$tmp/view5" "$tmp/view8"
+expect "until a completed write covers it" 1 'snapshot 8 \(c7\) sector 0 holds write 2, not write 6' \
+	--log "$tmp/log"
+: >"$tmp/list"
+
+# Rollback: write 1, snapshot c3 (id 7), write 4, rollback to 7.
+printf '%s\n' "W 1 0 8 0" "w 1" "F 2" "f 2" "S 3 c3" "s 3 7" "W 4 0 8 0" "w 4" "F 5" "f 5" \
+	"R 6 7" >"$tmp/log"
+echo "7 c3" >"$tmp/list"
+head -c 65536 /dev/zero >"$tmp/view7"
+"$crash" fill "$tmp/view7" 1:0:8
+cp "$tmp/view7" "$tmp/volume"
+expect "a rollback cut short may have rolled a block back" 0 '"cut_in":"rollback"' --log "$tmp/log"
+"$crash" fill "$tmp/volume" 4:0:8
+expect "or not" 0 '"failures":0' --log "$tmp/log"
+echo "r 6" >>"$tmp/log"
+expect "a rollback done leaves the snapshot's bytes" 1 'volume sector 0 holds write 4, not write 1' \
+	--log "$tmp/log"
+cp "$tmp/view7" "$tmp/volume"
+expect "and they are durable" 0 '"failures":0' --log "$tmp/log"
+echo "R 8 9" >>"$tmp/log"
+expect_err "a rollback to a snapshot the log does not know is refused" 2 'does not know' \
+	--log "$tmp/log"
+
+# Dropped writes of the origin: write 4 was dropped over sectors 0-7, and
+# snapshot c5 (id 8) was taken after it; c3 (id 7) before.
+printf '%s\n' "W 1 0 16 0" "w 1" "F 2" "f 2" "S 3 c3" "s 3 7" "W 4 0 8 0" "w 4" "S 5 c5" \
+	"s 5 8" >"$tmp/log"
+printf '%s\n' "7 c3" "8 c5" >"$tmp/list"
+head -c 65536 /dev/zero >"$tmp/volume"
+"$crash" fill "$tmp/volume" 1:0:16
+cp "$tmp/volume" "$tmp/view7"
+cp "$tmp/volume" "$tmp/view8"
+expect "without the drop journal a dropped write is a lost one" 1 'volume sector 0 holds write 1' \
+	--log "$tmp/log"
+"$crash" fill "$tmp/dropped" --as-journal 4:0:8
+expect "with it, the sectors dropped are excused in the volume and later snapshots" 0 \
+	'"sectors_dropped":8,"sectors_excused":16' --log "$tmp/log" --dropped "$tmp/dropped"
+"$crash" fill "$tmp/view7" 4:0:1
+expect "a snapshot older than the drop is still checked" 1 'snapshot 7 \(c3\) sector 0 holds write 4' \
+	--log "$tmp/log" --dropped "$tmp/dropped"
+"$crash" fill "$tmp/view7" 1:0:1
+"$crash" fill "$tmp/volume" 4:8:1
+expect "a sector the origin did not drop is still checked" 1 'volume sector 8 holds write 4' \
+	--log "$tmp/log" --dropped "$tmp/dropped"
+"$crash" fill "$tmp/bad-dropped" --as-journal 4:200:1
+expect_err "a drop journal of writes outside the volume is refused" 2 'no write of the workload' \
+	--log "$tmp/log" --dropped "$tmp/bad-dropped"
+
+# on_full drop_oldest: c1 (id 1) and c2 (id 2) acknowledged; the kernel may
+# drop c1, or both, never c2 alone.
+printf '%s\n' "S 1 c1" "s 1 1" "S 2 c2" "s 2 2" >"$tmp/log"
+head -c 65536 /dev/zero >"$tmp/volume"
+cp "$tmp/volume" "$tmp/view1"
+cp "$tmp/volume" "$tmp/view2"
+echo "2 c2" >"$tmp/list"
+expect "the oldest snapshot missing is an error without --drop-oldest" 1 'snapshot 1 \(c1\) was acknowledged' \
+	--log "$tmp/log"
+expect "and what the kernel dropped with it" 0 '"snapshots_dropped_by_kernel":1' --log "$tmp/log" \
+	--drop-oldest
+: >"$tmp/list"
+expect "every snapshot may be dropped" 0 '"snapshots_dropped_by_kernel":2' --log "$tmp/log" --drop-oldest
+echo "1 c1" >"$tmp/list"
+expect "but not a newer one while an older one stays" 1 'snapshot 2 \(c2\) was acknowledged' \
+	--log "$tmp/log" --drop-oldest
+echo "R 3 1" >>"$tmp/log"
+expect "unless a rollback pins the older one" 0 '"snapshots_dropped_by_kernel":1' --log "$tmp/log" \
+	--drop-oldest
+: >"$tmp/list"
+
+# A rollback to a snapshot that may hold a failed write there: the volume
+# may hold it after the rollback too.
+printf '%s\n' "W 1 0 8 0" "w 1" "W 2 0 8 0" "e 2 28" "S 3 c3" "s 3 4" "W 5 0 8 0" "w 5" \
+	"R 6 4" "r 6" >"$tmp/log"
+echo "4 c3" >"$tmp/list"
+head -c 65536 /dev/zero >"$tmp/volume"
+"$crash" fill "$tmp/volume" 2:0:8
+cp "$tmp/volume" "$tmp/view4"
+expect "a rollback gives back what the snapshot holds" 0 '"failures":0' --log "$tmp/log"
+"$crash" fill "$tmp/volume" 5:0:8
+expect "and nothing newer" 1 'volume sector 0 holds write 5' --log "$tmp/log"
+: >"$tmp/list"
+
 EXPECT_CMD=("$crash")
+expect "fill refuses a write that is not SEQ:FIRST:COUNT" 2 'SEQ:FIRST:COUNT' fill "$tmp/x" 1:2
 expect "check without its options is a usage error" 2 'required' check --log "$tmp/log"
 expect "run with a bad --max-sectors is a usage error" 2 'max-sectors' run /dev/null --name x \
 	--log "$tmp/log" --seed 1 --max-sectors 4
@@ -64,4 +163,9 @@ expect "a journal that is no journal is an error" 1 'no entry|damaged' --journal
 expect "a bad --keep is a usage error" 2 'none, all, random or torn' --journal "$tmp/none" \
 	--keep most --seed 1
 expect "a missing --seed is a usage error" 2 'seed' --journal "$tmp/none" --keep all
+"$crash" fill "$tmp/journal2" --as-journal 1:8:8 2:100:1
+expect "a mark counts the cached writes over its range" 0 '"marks":\{"ckpt":\{"entries":1,"lost":1\}\}' \
+	--journal "$tmp/journal2" --keep none --seed 1 --mark ckpt:4096-8192
+expect "a bad --mark is a usage error" 2 'NAME:FIRST-END' --journal "$tmp/none" --keep all --seed 1 \
+	--mark ckpt:9-1
 finish

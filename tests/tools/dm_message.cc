@@ -47,6 +47,29 @@ std::string DmMessage::answer() const
 	return std::string(buf_.data() + io->data_start);
 }
 
+int dm_target_status(int control, const std::string &name, std::string *params)
+{
+	if (name.empty() || name.size() >= DM_NAME_LEN)
+		return EINVAL;
+	std::vector<char> buf(sizeof(struct dm_ioctl) + 16384, 0);
+	auto *io = reinterpret_cast<struct dm_ioctl *>(buf.data());
+	io->version[0] = DM_VERSION_MAJOR;
+	io->data_size = buf.size();
+	io->data_start = sizeof(struct dm_ioctl);
+	std::memcpy(io->name, name.c_str(), name.size());
+	if (ioctl(control, DM_TABLE_STATUS, buf.data()) < 0)
+		return errno;
+	if (io->flags & DM_BUFFER_FULL_FLAG)
+		return ENOSPC;
+	if (!io->target_count || io->data_start + sizeof(struct dm_target_spec) > buf.size())
+		return ENODATA;
+	// The spec, then its status string.
+	size_t at = io->data_start + sizeof(struct dm_target_spec);
+	buf.back() = 0;
+	*params = std::string(buf.data() + at);
+	return 0;
+}
+
 int open_dm_control()
 {
 	return open("/dev/mapper/control", O_RDWR | O_CLOEXEC);

@@ -27,6 +27,10 @@ private:
 	bool valid_ = false;
 };
 
+// The status line of the first target of dm device @name (what `dmsetup
+// status NAME` prints after the target type) in *@params: 0 or an errno.
+int dm_target_status(int control, const std::string &name, std::string *params);
+
 // Open /dev/mapper/control: a descriptor, or -1 with errno set.
 int open_dm_control();
 

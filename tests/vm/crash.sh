@@ -7,11 +7,21 @@
 #   crash_setup             skip without disks or nbd, load the module,
 #                           clean up at exit
 #   crash_up WHAT           serve the three disks, activate the volume
+#   crash_activate          the same, but a refused activation returns 1
+#                           (why, with what the kernel logged, in
+#                           $CRASH_DIR/refused)
 #   crash_check_views LOG LIST ARGS...  dsn-crash check of the volume and
 #                           the views of every snapshot it lists
-#   crash_verify N TAG      check round N against the state round N-1 left
-#                           and write round N's; TAG goes with the report
-#   crash_run N SEED        start the workload of round N (pid: CRASH_PID)
+#   crash_verify N TAG ARGS...  check round N against the state round N-1
+#                           left and write round N's; TAG goes with the
+#                           report, ARGS to dsn-crash check
+#   crash_run N SEED ARGS...  start the workload of round N (pid:
+#                           CRASH_PID), ARGS to dsn-crash run
+# CRASH_ON_FULL=error|drop_oldest (set before crash_format) makes the
+# tiers small (CRASH_FAST_MIB, CRASH_SLOW_MIB: 21 and 13 MiB, three delta
+# segments each) and the workload one that fills them: the table's
+# on_full, the workload's --full-tier with more snapshots kept and larger
+# writes, and (drop_oldest) the checker's --drop-oldest.
 # State and logs in $CRASH_DIR; reports in $CRASH_DIR/rounds.jsonl.
 
 . "$(dirname "${BASH_SOURCE[0]}")/volatile.sh"
@@ -39,22 +49,58 @@ crash_cleanup() {
 	vc_down_all
 }
 
-# crash_format: zero the volume and both tiers, for a new store.
+# crash_format: zero the volume and both tiers, for a new store; what
+# earlier checks found of the old one is no state to go on from.
 crash_format() {
 	wipe_dev "$DYNSNAP_ORIGIN" 16
 	dsn_wipe_tiers
+	rm -f "$CRASH_DIR"/state.*
+}
+
+# The table's feature arguments, and what workload and checker add.
+crash_features() {
+	if [ -n "${CRASH_ON_FULL:-}" ]; then
+		echo "4 region_sectors 2048 on_full $CRASH_ON_FULL"
+	else
+		echo "2 region_sectors 2048"
+	fi
+}
+
+crash_run_args() {
+	[ -z "${CRASH_ON_FULL:-}" ] || echo "--full-tier --keep 12 --max-sectors 512"
+}
+
+crash_check_args() {
+	[ "${CRASH_ON_FULL:-}" != drop_oldest ] || echo "--drop-oldest"
+}
+
+crash_activate() {
+	local o f s fast_mib= slow_mib=
+	if [ -n "${CRASH_ON_FULL:-}" ]; then
+		fast_mib=${CRASH_FAST_MIB:-21}
+		slow_mib=${CRASH_SLOW_MIB:-13}
+	fi
+	# A mark in the kernel log: what follows it is this activation's (the
+	# ring buffer is full by now, so counting lines would not tell).
+	echo "dsn-crash: activating the volume" >/dev/kmsg
+	o=$(vc_up origin "$DYNSNAP_ORIGIN")
+	f=$(vc_up fast "$DYNSNAP_FAST" $fast_mib)
+	s=$(vc_up slow "$DYNSNAP_SLOW" $slow_mib)
+	if ! dmsetup create dsn --table "0 $CRASH_LEN dynsnap $o $f $s 128 $(crash_features)" \
+		2>"$CRASH_DIR/refused"; then
+		dmesg | awk '/dsn-crash: activating the volume/ { n = 0; next } { line[n++] = $0 }
+			END { for (i = 0; i < n && i < 40; i++) print line[i] }' >>"$CRASH_DIR/refused"
+		dmsetup remove dsn >/dev/null 2>&1 || true
+		vc_down_all
+		return 1
+	fi
+	dmsetup mknodes dsn
 }
 
 crash_up() {
-	local o f s
-	o=$(vc_up origin "$DYNSNAP_ORIGIN")
-	f=$(vc_up fast "$DYNSNAP_FAST")
-	s=$(vc_up slow "$DYNSNAP_SLOW")
-	if ! dmsetup create dsn --table "0 $CRASH_LEN dynsnap $o $f $s 128 2 region_sectors 2048"; then
-		dmesg | tail -n 20
-		die "$1: the volume does not activate again"
-	fi
-	dmsetup mknodes dsn
+	crash_activate && return 0
+	cat "$CRASH_DIR/refused" >&2
+	die "$1: the volume does not activate again"
 }
 
 crash_check_views() {
@@ -66,8 +112,9 @@ crash_check_views() {
 			die "cannot create the view of snapshot $id"
 		dmsetup mknodes "dsnv$id"
 	done
+	# shellcheck disable=SC2046 # the arguments are words
 	"$CRASH" check --log "$log" --volume /dev/mapper/dsn --list "$list" \
-		--view-prefix /dev/mapper/dsnv "$@" || rc=$?
+		--view-prefix /dev/mapper/dsnv $(crash_check_args) "$@" || rc=$?
 	for id in $(awk '{ print $1 }' "$list"); do
 		dsn_remove "dsnv$id"
 	done
@@ -76,16 +123,19 @@ crash_check_views() {
 
 crash_verify() {
 	local n=$1 tag=$2 state_in=() rc=0 out
-	[ "$n" -le 1 ] || state_in=(--state-in "$CRASH_DIR/state.$((n - 1))")
+	shift 2
+	[ ! -e "$CRASH_DIR/state.$((n - 1))" ] || state_in=(--state-in "$CRASH_DIR/state.$((n - 1))")
 	out=$(crash_check_views "$CRASH_DIR/log.$n" "$CRASH_DIR/list.$n" "${state_in[@]}" \
-		--state-out "$CRASH_DIR/state.$n") || rc=$?
+		--state-out "$CRASH_DIR/state.$n" "$@") || rc=$?
 	jq -c --arg tag "$tag" '. + {round: $tag}' <<<"$out" >>"$CRASH_DIR/rounds.jsonl"
 	log "round $n ($tag): $out"
 	[ "$rc" -eq 0 ] || die "round $n ($tag): the volume or a snapshot is wrong"
 }
 
 crash_run() {
+	# shellcheck disable=SC2046 # the arguments are words
 	"$CRASH" run /dev/mapper/dsn --name dsn --log "$CRASH_DIR/log.$1" --seed "$2" \
-		--first-seq $(($1 * 10000000)) --regions "$CRASH_REGIONS" 2>>"$CRASH_DIR/run.err" &
+		--first-seq $(($1 * 10000000)) --regions "$CRASH_REGIONS" $(crash_run_args) \
+		"${@:3}" 2>>"$CRASH_DIR/run.err" &
 	CRASH_PID=$!
 }

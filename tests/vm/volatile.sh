@@ -6,16 +6,23 @@
 # the disk under it only after a flush or as a FUA write; vc_cut is the
 # power cut.
 #
-#   vc_up NAME DISK       serve DISK; prints the nbd device to use
-#   vc_cut NAME KEEP SEED kill the server (SIGKILL), disconnect, and keep
-#                         what KEEP (none, all, random, torn) chooses of the
-#                         cache; prints the cut's report (JSON)
+#   vc_up NAME DISK [MIB] serve DISK (its first MIB MiB); prints the nbd
+#                         device to use
+#   vc_cut NAME KEEP SEED [MARK...]  kill the server (SIGKILL), disconnect,
+#                         and keep what KEEP (none, all, random, torn)
+#                         chooses of the cache; prints the cut's report
+#                         (JSON), counting apart the writes of each MARK
+#                         (NAME:FIRST-END, bytes)
 #   vc_down NAME          a clean stop: everything written is kept
 #   vc_down_all           vc_down every disk still up (for cleanup traps)
-#   vc_fail NAME read|write  from now on every read (or write) of the disk
-#                         fails with EIO (nbdkit's error filter)
-#   vc_heal NAME          no more injected errors
-# State in /run/dsn-volatile/NAME.{sock,journal,pid,nbd,disk,fail-*}.
+#   vc_fail NAME read|write|drop  from now on every read (or write) of the
+#                         disk fails with EIO (nbdkit's error filter), or
+#                         (drop) every write is acknowledged and dropped
+#   vc_heal NAME          no more injected errors or drops
+#   vc_dropped NAME       print the path of the journal of dropped writes
+#                         (it outlives vc_down and vc_up; vc_forget_dropped
+#                         NAME empties it)
+# State in /run/dsn-volatile/NAME.{sock,journal,pid,nbd,disk,fail-*,dropped}.
 
 VC_DIR=/run/dsn-volatile
 VC_PLUGIN=${DYNSNAP_BUILD:-}/tests/tools/volatile_disk/nbdkit-dsnvolatile-plugin.so
@@ -60,11 +67,14 @@ vc_free_nbd() {
 }
 
 vc_up() {
-	local name=$1 disk=$2 s=$VC_DIR/$1 nbd i
-	rm -f "$s.sock" "$s.pid" "$s.fail-read" "$s.fail-write"
-	# The error filter injects nothing until vc_fail creates its file.
+	local name=$1 disk=$2 s=$VC_DIR/$1 nbd i size=()
+	[ -z "${3:-}" ] || size=(size-mib="$3")
+	rm -f "$s.sock" "$s.pid" "$s.fail-read" "$s.fail-write" "$s.fail-drop"
+	# The error filter injects nothing, and the plugin drops nothing, until
+	# vc_fail creates their file.
 	nbdkit --unix "$s.sock" --pidfile "$s.pid" --filter=error "$VC_PLUGIN" \
 		medium="$disk" journal="$s.journal" cache-mib="${VC_CACHE_MIB:-32}" \
+		drop-trigger="$s.fail-drop" drop-journal="$s.dropped" "${size[@]}" \
 		error-pread-rate=100% error-pread-file="$s.fail-read" \
 		error-pwrite-rate=100% error-pwrite-file="$s.fail-write" >&2 ||
 		die "cannot serve $disk with a volatile cache"
@@ -100,9 +110,13 @@ vc_stop() {
 }
 
 vc_cut() {
-	local s=$VC_DIR/$1
+	local s=$VC_DIR/$1 marks=() m
+	for m in "${@:4}"; do
+		marks+=(--mark "$m")
+	done
 	vc_stop "$1" KILL
-	"$VC_CUT" --medium "$(cat "$s.disk")" --journal "$s.journal" --keep "$2" --seed "$3" ||
+	"$VC_CUT" --medium "$(cat "$s.disk")" --journal "$s.journal" --keep "$2" --seed "$3" \
+		"${marks[@]}" ||
 		die "cannot apply the power cut to $(cat "$s.disk")"
 	rm -f "$s.nbd"
 }
@@ -122,11 +136,20 @@ vc_down_all() {
 
 vc_fail() {
 	case "$2" in
-	read | write) : >"$VC_DIR/$1.fail-$2" ;;
-	*) die "vc_fail: read or write, not '$2'" ;;
+	read | write | drop) : >"$VC_DIR/$1.fail-$2" ;;
+	*) die "vc_fail: read, write or drop, not '$2'" ;;
 	esac
 }
 
 vc_heal() {
-	rm -f "$VC_DIR/$1.fail-read" "$VC_DIR/$1.fail-write"
+	rm -f "$VC_DIR/$1.fail-read" "$VC_DIR/$1.fail-write" "$VC_DIR/$1.fail-drop"
+}
+
+vc_dropped() {
+	echo "$VC_DIR/$1.dropped"
+}
+
+# Emptied, not removed: a server that is up keeps appending to it.
+vc_forget_dropped() {
+	: >"$VC_DIR/$1.dropped"
 }

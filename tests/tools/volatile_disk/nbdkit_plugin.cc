@@ -4,10 +4,14 @@
 //
 //   nbdkit --unix SOCK .../nbdkit-dsnvolatile-plugin.so
 //          medium=DEV journal=FILE [cache-mib=N]
+//          [drop-trigger=FILE drop-journal=FILE] [size-mib=N]
 //
 // medium  the durable medium: a block device or file
 // journal the cache's journal, on a tmpfs; must be empty (or missing)
 // cache-mib  cache capacity; a fuller cache writes itself back (default 64)
+// drop-trigger  while this file exists, writes are acknowledged and dropped
+// drop-journal  where the dropped writes are recorded (a journal, as above)
+// size-mib  serve only the first N MiB of the medium (a small tier)
 //
 // Kill nbdkit with SIGKILL to cut the power, then dsn-volatile-cut decides
 // what of the cache reached the medium. Requests are served one at a time,
@@ -48,8 +52,24 @@ int config(const char *key, const char *value)
 			return -1;
 		}
 		options.cache_bytes = mib << 20;
+	} else if (k == "size-mib") {
+		char *end = nullptr;
+		errno = 0;
+		unsigned long long mib = std::strtoull(value, &end, 10);
+		if (errno || !end || *end || !mib || mib > (1ull << 30)) {
+			nbdkit_error("size-mib must be a number of MiB from 1 to 1073741824, not '%s'",
+				     value);
+			return -1;
+		}
+		options.size_bytes = mib << 20;
+	} else if (k == "drop-trigger") {
+		options.drop_trigger = value;
+	} else if (k == "drop-journal") {
+		options.drop_journal = value;
 	} else {
-		nbdkit_error("unknown parameter '%s' (expected medium, journal, cache-mib)", key);
+		nbdkit_error("unknown parameter '%s' (expected medium, journal, cache-mib, "
+			     "drop-trigger, drop-journal, size-mib)",
+			     key);
 		return -1;
 	}
 	return 0;
@@ -142,7 +162,7 @@ nbdkit_plugin make_plugin()
 	p.version = "1";
 	p.config = config;
 	p.config_complete = config_complete;
-	p.config_help = "medium=DEV journal=FILE [cache-mib=N]";
+	p.config_help = "medium=DEV journal=FILE [cache-mib=N] [drop-trigger=FILE drop-journal=FILE] [size-mib=N]";
 	p.get_ready = get_ready;
 	p.open = open_handle;
 	p.get_size = get_size;

@@ -201,6 +201,13 @@ std::unique_ptr<VolatileDisk> VolatileDisk::open(const Options &o, std::string *
 		*error = errno_text("cannot size " + o.medium, errno);
 		return nullptr;
 	}
+	if (o.size_bytes) {
+		if (o.size_bytes > d->size_) {
+			*error = o.medium + " is smaller than the size to serve";
+			return nullptr;
+		}
+		d->size_ = o.size_bytes;
+	}
 	d->size_ &= ~static_cast<uint64_t>(kSectorBytes - 1);
 	d->journal_fd_ = ::open(o.journal.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (d->journal_fd_ < 0) {
@@ -217,6 +224,19 @@ std::unique_ptr<VolatileDisk> VolatileDisk::open(const Options &o, std::string *
 			 " holds the cache of a power cut: apply it first (dsn-volatile-cut)";
 		return nullptr;
 	}
+	if (o.drop_trigger.empty() != o.drop_journal.empty()) {
+		*error = "a drop trigger needs a drop journal, and the other way round";
+		return nullptr;
+	}
+	if (!o.drop_journal.empty()) {
+		d->drop_trigger_ = o.drop_trigger;
+		d->drop_fd_ = ::open(o.drop_journal.c_str(),
+				     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (d->drop_fd_ < 0) {
+			*error = errno_text("cannot open drop journal " + o.drop_journal, errno);
+			return nullptr;
+		}
+	}
 	return d;
 }
 
@@ -226,6 +246,29 @@ VolatileDisk::~VolatileDisk()
 		::close(medium_fd_);
 	if (journal_fd_ >= 0)
 		::close(journal_fd_);
+	if (drop_fd_ >= 0)
+		::close(drop_fd_);
+}
+
+bool VolatileDisk::dropping() const
+{
+	return drop_fd_ >= 0 && ::access(drop_trigger_.c_str(), F_OK) == 0;
+}
+
+// Acknowledged, recorded as dropped, and nowhere else: neither cache nor
+// medium ever sees it.
+int VolatileDisk::drop(const void *buf, uint32_t len, uint64_t offset, bool fua)
+{
+	JournalEntry e;
+	e.seq = next_seq_++;
+	e.offset = offset;
+	e.durable = fua;
+	const auto *p = static_cast<const uint8_t *>(buf);
+	e.data.assign(p, p + len);
+	if (int r = journal_append(drop_fd_, e))
+		return r;
+	stats_.dropped++;
+	return 0;
 }
 
 bool VolatileDisk::in_range(uint32_t len, uint64_t offset) const
@@ -255,6 +298,8 @@ int VolatileDisk::write(const void *buf, uint32_t len, uint64_t offset, bool fua
 {
 	if (!in_range(len, offset))
 		return EINVAL;
+	if (dropping())
+		return drop(buf, len, offset, fua);
 	JournalEntry e;
 	e.seq = next_seq_++;
 	e.offset = offset;
@@ -319,12 +364,34 @@ bool parse_cut_policy(const std::string &name, CutPolicy *policy)
 	return false;
 }
 
+bool parse_mark(const std::string &text, Mark *mark)
+{
+	size_t colon = text.find(':'), dash = text.find('-', colon == std::string::npos ? 0 : colon);
+	if (colon == std::string::npos || !colon || dash == std::string::npos)
+		return false;
+	auto number = [](const std::string &t, uint64_t *v) {
+		if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos ||
+		    t.size() > 19)
+			return false;
+		*v = std::stoull(t);
+		return true;
+	};
+	Mark m;
+	m.name = text.substr(0, colon);
+	if (!number(text.substr(colon + 1, dash - colon - 1), &m.first) ||
+	    !number(text.substr(dash + 1), &m.end) || m.end <= m.first)
+		return false;
+	*mark = m;
+	return true;
+}
+
 bool apply_power_cut(const std::string &medium, const std::string &journal,
 		     CutPolicy policy, uint64_t seed, CutReport *report,
-		     std::string *error)
+		     std::string *error, const std::vector<Mark> &marks)
 {
 	std::vector<JournalEntry> entries;
 	*report = CutReport{};
+	report->marks.resize(marks.size());
 	if (!journal_read(journal, &entries, &report->torn_tail, error))
 		return false;
 	int fd = ::open(medium.c_str(), O_WRONLY | O_CLOEXEC);
@@ -349,6 +416,13 @@ bool apply_power_cut(const std::string &medium, const std::string &journal,
 				keep[i] = coin(rng);
 		}
 		size_t kept = static_cast<size_t>(std::count(keep.begin(), keep.end(), true));
+		for (size_t k = 0; k < marks.size(); k++) {
+			if (e.offset >= marks[k].end || e.offset + e.data.size() <= marks[k].first)
+				continue;
+			report->marks[k].entries++;
+			if (kept != keep.size())
+				report->marks[k].lost++;
+		}
 		if (!e.durable) {
 			if (kept == keep.size())
 				report->kept++;

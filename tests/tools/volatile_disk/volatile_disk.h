@@ -54,9 +54,12 @@ public:
 		std::string medium;		// file or block device
 		std::string journal;		// created, must be empty
 		uint64_t cache_bytes = 64ull << 20;
+		std::string drop_trigger;	// while it exists, writes are dropped
+		std::string drop_journal;	// where dropped writes are recorded
+		uint64_t size_bytes = 0;	// served size, at most the medium's; 0: all
 	};
 	struct Stats {
-		uint64_t writes = 0, fua_writes = 0, flushes = 0, writebacks = 0;
+		uint64_t writes = 0, fua_writes = 0, flushes = 0, writebacks = 0, dropped = 0;
 		uint64_t cached_bytes = 0;
 	};
 
@@ -77,9 +80,12 @@ public:
 private:
 	VolatileDisk() = default;
 	int write_back();
+	bool dropping() const;
+	int drop(const void *buf, uint32_t len, uint64_t offset, bool fua);
 	bool in_range(uint32_t len, uint64_t offset) const;
 
-	int medium_fd_ = -1, journal_fd_ = -1;
+	int medium_fd_ = -1, journal_fd_ = -1, drop_fd_ = -1;
+	std::string drop_trigger_;
 	uint64_t size_ = 0, cache_bytes_ = 0, next_seq_ = 1;
 	std::vector<JournalEntry> cache_;
 	// sector -> index in cache_ of the newest cached write holding it
@@ -92,18 +98,33 @@ enum class CutPolicy { kNone, kAll, kRandom, kTorn };
 // Parses "none", "all", "random" or "torn".
 bool parse_cut_policy(const std::string &name, CutPolicy *policy);
 
+// A named byte range of the disk whose writes a cut report counts apart
+// (say, where a store keeps its checkpoints).
+struct Mark {
+	std::string name;
+	uint64_t first = 0, end = 0;	// bytes, [first, end)
+};
+struct MarkReport {
+	uint64_t entries = 0;		// journal entries overlapping the range
+	uint64_t lost = 0;		// of which lost whole or in part
+};
+
+// Parses NAME:FIRST-END (bytes).
+bool parse_mark(const std::string &text, Mark *mark);
+
 struct CutReport {
 	uint64_t entries = 0;		// complete entries in the journal
 	uint64_t durable = 0;		// FUA writes among them
 	uint64_t kept = 0, lost = 0;	// cached writes kept whole / lost whole
 	uint64_t torn = 0;		// cached writes kept in part
 	bool torn_tail = false;		// a write cut while being journaled
+	std::vector<MarkReport> marks;	// one per mark asked for, in order
 };
 
 // The power cut: apply to the medium what @policy and @seed keep of the
 // journal, then empty the journal. Returns false with @error set.
 bool apply_power_cut(const std::string &medium, const std::string &journal,
 		     CutPolicy policy, uint64_t seed, CutReport *report,
-		     std::string *error);
+		     std::string *error, const std::vector<Mark> &marks = {});
 
 } // namespace dynsnap::volatile_disk

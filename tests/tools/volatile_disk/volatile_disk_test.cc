@@ -27,6 +27,8 @@ protected:
 		dir_ = dir;
 		medium_ = dir_ + "/medium";
 		journal_ = dir_ + "/journal";
+		trigger_ = dir_ + "/drop";
+		dropped_ = dir_ + "/dropped";
 		std::vector<uint8_t> zero(kMediumBytes, 0);
 		int fd = ::open(medium_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		ASSERT_GE(fd, 0);
@@ -38,12 +40,19 @@ protected:
 		disk_.reset();
 		::unlink(medium_.c_str());
 		::unlink(journal_.c_str());
+		::unlink(trigger_.c_str());
+		::unlink(dropped_.c_str());
 		::rmdir(dir_.c_str());
 	}
-	void open_disk(uint64_t cache_bytes = 1 << 20)
+	void open_disk(uint64_t cache_bytes = 1 << 20, bool can_drop = false)
 	{
 		std::string error;
-		disk_ = vd::VolatileDisk::open({medium_, journal_, cache_bytes}, &error);
+		vd::VolatileDisk::Options o{medium_, journal_, cache_bytes, "", ""};
+		if (can_drop) {
+			o.drop_trigger = trigger_;
+			o.drop_journal = dropped_;
+		}
+		disk_ = vd::VolatileDisk::open(o, &error);
 		ASSERT_TRUE(disk_) << error;
 	}
 	// The "process" dies: nothing of the model's memory survives.
@@ -79,7 +88,7 @@ protected:
 		return b[0];
 	}
 
-	std::string dir_, medium_, journal_;
+	std::string dir_, medium_, journal_, trigger_, dropped_;
 	std::unique_ptr<vd::VolatileDisk> disk_;
 };
 
@@ -230,7 +239,7 @@ TEST_F(VolatileDiskTest, RefusesBadRequestsAndAnUnappliedCut)
 	write(0, 0x01);
 	disk_.reset();
 	std::string error;
-	EXPECT_FALSE(vd::VolatileDisk::open({medium_, journal_, 1 << 20}, &error));
+	EXPECT_FALSE(vd::VolatileDisk::open({medium_, journal_, 1 << 20, "", ""}, &error));
 	EXPECT_NE(error.find("power cut"), std::string::npos) << error;
 }
 
@@ -249,6 +258,104 @@ TEST_F(VolatileDiskTest, ADamagedJournalIsAnErrorNotAShorterCache)
 	std::string error;
 	EXPECT_FALSE(vd::apply_power_cut(medium_, journal_, vd::CutPolicy::kAll, 1, &r, &error));
 	EXPECT_NE(error.find("damaged"), std::string::npos) << error;
+}
+
+TEST_F(VolatileDiskTest, WhileTheTriggerExistsWritesAreAcknowledgedAndForgotten)
+{
+	open_disk(1 << 20, true);
+	write(2, 0x11);
+	write(3, 0x12, 1, true);
+	int fd = ::open(trigger_.c_str(), O_WRONLY | O_CREAT, 0600);
+	ASSERT_GE(fd, 0);
+	::close(fd);
+	write(2, 0x21);
+	write(3, 0x22, 1, true);
+	write(4, 0x23, 2);
+	ASSERT_EQ(disk_->flush(), 0);
+	EXPECT_EQ(read_sector(2), 0x11);
+	EXPECT_EQ(read_sector(3), 0x12);
+	EXPECT_EQ(read_sector(4), 0);
+	EXPECT_EQ(disk_->stats().dropped, 3u);
+	ASSERT_EQ(::unlink(trigger_.c_str()), 0);
+	write(4, 0x31);
+	EXPECT_EQ(read_sector(4), 0x31);
+	vd::CutReport r = cut(vd::CutPolicy::kAll);
+	EXPECT_EQ(r.entries, 1u);	// the write after the drops, nothing dropped
+	std::vector<uint8_t> m = medium();
+	EXPECT_EQ(m[2], 0x11);
+	EXPECT_EQ(m[3], 0x12);
+	EXPECT_EQ(m[4], 0x31);
+	EXPECT_EQ(m[5], 0);
+
+	// The drop journal names each dropped write, in order, with its data.
+	std::vector<vd::JournalEntry> dropped;
+	bool torn = true;
+	std::string error;
+	ASSERT_TRUE(vd::journal_read(dropped_, &dropped, &torn, &error)) << error;
+	EXPECT_FALSE(torn);
+	ASSERT_EQ(dropped.size(), 3u);
+	EXPECT_EQ(dropped[0].offset, 2 * kSector);
+	EXPECT_EQ(dropped[1].offset, 3 * kSector);
+	EXPECT_TRUE(dropped[1].durable);
+	EXPECT_EQ(dropped[2].offset, 4 * kSector);
+	EXPECT_EQ(dropped[2].data.size(), 2 * kSector);
+	EXPECT_EQ(dropped[2].data[0], 0x23);
+}
+
+TEST_F(VolatileDiskTest, ADropTriggerNeedsADropJournal)
+{
+	std::string error;
+	EXPECT_FALSE(vd::VolatileDisk::open({medium_, journal_, 1 << 20, trigger_, ""}, &error));
+	EXPECT_NE(error.find("drop journal"), std::string::npos) << error;
+}
+
+TEST_F(VolatileDiskTest, ServesTheSizeAskedForAndNoMore)
+{
+	std::string error;
+	auto d = vd::VolatileDisk::open({medium_, journal_, 1 << 20, "", "", 8 * kSector}, &error);
+	ASSERT_TRUE(d) << error;
+	EXPECT_EQ(d->size(), 8 * kSector);
+	std::vector<uint8_t> b(kSector);
+	EXPECT_EQ(d->write(b.data(), kSector, 8 * kSector, false), EINVAL);
+	EXPECT_EQ(d->write(b.data(), kSector, 7 * kSector, false), 0);
+	d.reset();
+	::unlink(journal_.c_str());
+	EXPECT_FALSE(vd::VolatileDisk::open({medium_, journal_, 1 << 20, "", "", kMediumBytes + kSector},
+					    &error));
+	EXPECT_NE(error.find("smaller"), std::string::npos) << error;
+}
+
+TEST_F(VolatileDiskTest, ACutReportCountsTheWritesOfAMarkedRange)
+{
+	open_disk();
+	write(1, 0x01);
+	write(10, 0x02, 2);
+	write(11, 0x03, 1, true);
+	write(20, 0x04);
+	disk_.reset();
+	vd::CutReport r;
+	std::string error;
+	std::vector<vd::Mark> marks = {{"ckpt", 11 * kSector, 12 * kSector},
+				       {"none", 30 * kSector, 31 * kSector}};
+	ASSERT_TRUE(vd::apply_power_cut(medium_, journal_, vd::CutPolicy::kNone, 1, &r, &error,
+					marks))
+		<< error;
+	ASSERT_EQ(r.marks.size(), 2u);
+	EXPECT_EQ(r.marks[0].entries, 2u);	// the write over 10-11 and the FUA one
+	EXPECT_EQ(r.marks[0].lost, 1u);		// FUA writes are never lost
+	EXPECT_EQ(r.marks[1].entries, 0u);
+}
+
+TEST(Mark, ParsesNameFirstEndOnly)
+{
+	vd::Mark m;
+	EXPECT_TRUE(vd::parse_mark("checkpoint:4096-8392704", &m));
+	EXPECT_EQ(m.name, "checkpoint");
+	EXPECT_EQ(m.first, 4096u);
+	EXPECT_EQ(m.end, 8392704u);
+	for (const char *bad : {"", "x", ":1-2", "x:1", "x:2-1", "x:1-1", "x:-2", "x:1-", "x:a-2",
+				"x:1-99999999999999999999"})
+		EXPECT_FALSE(vd::parse_mark(bad, &m)) << bad;
 }
 
 TEST(CutPolicy, ParsesItsFourNamesOnly)
