@@ -66,7 +66,7 @@ printf '%s\n' "W 6 0 16 0" "w 6" "S 7 c7" "s 7 8" >>"$tmp/log"
 printf '%s\n' "5 c4" "8 c7" >"$tmp/list"
 "$crash" fill "$tmp/volume" 6:0:16
 cp "$tmp/view5" "$tmp/view8"
-expect "until a completed write covers it" 1 'snapshot 8 \(c7\) sector 0 holds write 2, not write 6' \
+expect "until a completed write covers it" 1 'snapshot 8 \(c7\) sector 0 holds write 2,' \
 	--log "$tmp/log"
 : >"$tmp/list"
 
@@ -110,29 +110,52 @@ expect "a snapshot older than the drop is still checked" 1 'snapshot 7 \(c3\) se
 "$crash" fill "$tmp/volume" 4:8:1
 expect "a sector the origin did not drop is still checked" 1 'volume sector 8 holds write 4' \
 	--log "$tmp/log" --dropped "$tmp/dropped"
+printf '%s\n' "W 1 0 8 0" "w 1" "F 2" "f 2" "W 3 0 8 0" "w 3" "W 4 0 8 1" "w 4" >"$tmp/log"
+: >"$tmp/list"
+head -c 65536 /dev/zero >"$tmp/volume"
+"$crash" fill "$tmp/volume" 1:0:8
+: >"$tmp/dropped"
+"$crash" fill "$tmp/dropped" --as-journal 3:0:8
+expect "a write stored after a dropped one must be there" 1 'volume sector 0 holds write 1, not write 4' \
+	--log "$tmp/log" --dropped "$tmp/dropped"
 "$crash" fill "$tmp/bad-dropped" --as-journal 4:200:1
 expect_err "a drop journal of writes outside the volume is refused" 2 'no write of the workload' \
 	--log "$tmp/log" --dropped "$tmp/bad-dropped"
 
-# on_full drop_oldest: c1 (id 1) and c2 (id 2) acknowledged; the kernel may
-# drop c1, or both, never c2 alone.
+# on_full drop_oldest: c1 (id 1) and c2 (id 2) acknowledged; only those the
+# kernel said it dropped (--kernel-dropped) may be gone.
 printf '%s\n' "S 1 c1" "s 1 1" "S 2 c2" "s 2 2" >"$tmp/log"
 head -c 65536 /dev/zero >"$tmp/volume"
 cp "$tmp/volume" "$tmp/view1"
 cp "$tmp/volume" "$tmp/view2"
 echo "2 c2" >"$tmp/list"
-expect "the oldest snapshot missing is an error without --drop-oldest" 1 'snapshot 1 \(c1\) was acknowledged' \
-	--log "$tmp/log"
-expect "and what the kernel dropped with it" 0 '"snapshots_dropped_by_kernel":1' --log "$tmp/log" \
-	--drop-oldest
+expect "a snapshot missing is an error" 1 'snapshot 1 \(c1\) was acknowledged' --log "$tmp/log"
+echo 1 >"$tmp/kernel-dropped"
+expect "unless the kernel said it dropped it" 0 '"snapshots_dropped_by_kernel":1' --log "$tmp/log" \
+	--kernel-dropped "$tmp/kernel-dropped"
 : >"$tmp/list"
-expect "every snapshot may be dropped" 0 '"snapshots_dropped_by_kernel":2' --log "$tmp/log" --drop-oldest
-echo "1 c1" >"$tmp/list"
-expect "but not a newer one while an older one stays" 1 'snapshot 2 \(c2\) was acknowledged' \
-	--log "$tmp/log" --drop-oldest
-echo "R 3 1" >>"$tmp/log"
-expect "unless a rollback pins the older one" 0 '"snapshots_dropped_by_kernel":1' --log "$tmp/log" \
-	--drop-oldest
+expect "and only that one" 1 'snapshot 2 \(c2\) was acknowledged' --log "$tmp/log" \
+	--kernel-dropped "$tmp/kernel-dropped"
+printf '1\n2\n' >"$tmp/kernel-dropped"
+expect "every snapshot may be dropped" 0 '"snapshots_dropped_by_kernel":2' --log "$tmp/log" \
+	--kernel-dropped "$tmp/kernel-dropped"
+echo "one" >"$tmp/kernel-dropped"
+expect_err "a list of ids that is none is refused" 2 'not a list of snapshot ids' --log "$tmp/log" \
+	--kernel-dropped "$tmp/kernel-dropped"
+
+# Where nothing was written since a snapshot, its view reads what the
+# volume reads, also where a failed write left either.
+printf '%s\n' "W 1 0 8 0" "w 1" "F 2" "f 2" "W 3 0 8 0" "e 3 28" "S 4 c4" "s 4 5" >"$tmp/log"
+echo "5 c4" >"$tmp/list"
+head -c 65536 /dev/zero >"$tmp/volume"
+"$crash" fill "$tmp/volume" 1:0:8
+cp "$tmp/volume" "$tmp/view5"
+"$crash" fill "$tmp/view5" 3:0:8
+expect "a view and a volume that disagree where nothing was written since" 1 \
+	'snapshot 5 \(c4\) sector 0 holds write 3, the volume write 1, and nothing was written there since' \
+	--log "$tmp/log"
+"$crash" fill "$tmp/volume" 3:0:8
+expect "agree, either way" 0 '"failures":0' --log "$tmp/log"
 : >"$tmp/list"
 
 # A rollback to a snapshot that may hold a failed write there: the volume
@@ -150,6 +173,8 @@ expect "and nothing newer" 1 'volume sector 0 holds write 5' --log "$tmp/log"
 
 EXPECT_CMD=("$crash")
 expect "fill refuses a write that is not SEQ:FIRST:COUNT" 2 'SEQ:FIRST:COUNT' fill "$tmp/x" 1:2
+expect "run refuses an on_full policy it does not know" 2 'full-tier' run /dev/null --name x \
+	--log "$tmp/log" --seed 1 --full-tier sometimes
 expect "check without its options is a usage error" 2 'required' check --log "$tmp/log"
 expect "run with a bad --max-sectors is a usage error" 2 'max-sectors' run /dev/null --name x \
 	--log "$tmp/log" --seed 1 --max-sectors 4

@@ -4,10 +4,11 @@
 //
 //   dsn-crash run DEV --name DM_NAME --log FILE --seed N --first-seq N
 //                 [--steps N] [--max-sectors N] [--keep N] [--regions N]
-//                 [--no-rollback] [--full-tier]
+//                 [--no-rollback] [--full-tier error|drop_oldest]
 //   dsn-crash check --log FILE --volume DEV --list FILE --view-prefix PATH
 //                   [--state-in FILE] [--state-out FILE]
-//                   [--allow-read-errors] [--dropped FILE] [--drop-oldest]
+//                   [--allow-read-errors] [--dropped FILE]
+//                   [--kernel-dropped FILE]
 //   dsn-crash fill FILE [--as-journal] SEQ:FIRST:COUNT...
 //
 // run: on the dynsnap device DEV (dm name DM_NAME), one step after another
@@ -24,7 +25,8 @@
 // "S seq name"/"s seq id", "D seq id"/"d seq", "G seq .."/"g seq", "R seq
 // id"/"r seq", "x seq errno" when it failed, and then the run ends), one
 // write(2) per line: a killed process leaves every line it wrote. With
-// --full-tier a store may fill: a write, snap_create or set_granularity
+// --full-tier POLICY (the table's on_full) a store may fill: a write,
+// snap_create or set_granularity
 // that fails with ENOSPC is logged "e seq errno" (it may have taken effect
 // in part, as one cut short) and the oldest snapshot is deleted before
 // going on; a snapshot the kernel dropped (on_full drop_oldest) is gone:
@@ -46,12 +48,13 @@
 //    whose delete returned is not listed; no other snapshot is.
 // A write that failed (logged "x" or "e") may have reached any part of its
 // range: until a completed write covers a sector, the volume, and every
-// snapshot taken meanwhile, may hold it there.
+// snapshot taken meanwhile, may hold it there. Where nothing was written
+// since a snapshot, its view must read what the volume reads.
 // A rollback that completed leaves the volume the snapshot's, flushed; one
 // cut short leaves each sector as it was or as the snapshot has it.
-// --drop-oldest: acknowledged snapshots may be missing from the list if
-// every older one is, but for those a rollback went to (the kernel dropped
-// them, on_full drop_oldest, skipping the snapshot a rollback pins).
+// --kernel-dropped FILE: the ids of the snapshots the kernel logged it
+// dropped ("delta space full: dropping snapshot <id>", on_full
+// drop_oldest): those may be missing from the list.
 // A step that failed counts as cut short. --state-in is what the check
 // after the previous cut found (the volume as it read then, the snapshots
 // that survived, with their content); --state-out writes that for the next.
@@ -60,10 +63,10 @@
 // --dropped FILE: the drop journal of an origin that dropped writes (the
 // volatile disk's drop-journal, tests/tools/volatile_disk). dynsnap keeps
 // no checksum of origin data, so what the origin never stored is not
-// there: a sector whose write W was dropped may hold any write to it,
-// in the volume and in every snapshot that must hold W or a later write
-// there. Snapshots older than W, and every other sector, are checked as
-// always. The state written for the next check is what was read.
+// there: a sector that must hold a write W the origin dropped may hold an
+// older write to it instead, in the volume (W the durable one) and in
+// every snapshot that must hold W. Everything else is checked as always.
+// The state written for the next check is what was read.
 //
 // fill: write into FILE (a regular file, made if missing) the sectors
 // FIRST to FIRST+COUNT-1 as write SEQ leaves them, for tests of check;
@@ -179,7 +182,7 @@ private:
 struct RunOptions {
 	std::string dev, name, log;
 	uint64_t seed = 0, first_seq = 1, steps = 0, max_sectors = 64, keep = 4, regions = 0;
-	bool rollbacks = true, full_tier = false;
+	bool rollbacks = true, full_tier = false, drop_oldest = false;
 };
 
 int run(const RunOptions &o)
@@ -247,7 +250,7 @@ int run(const RunOptions &o)
 		std::string d = std::to_string(++*seq);
 		log.line("D " + d + " " + std::to_string(snaps.front().first));
 		int err = message("snap_delete " + std::to_string(snaps.front().first), nullptr);
-		if (err && !(err == ENOENT && o.full_tier))
+		if (err && !(err == ENOENT && o.drop_oldest))
 			return failed(d, err);
 		log.line("d " + d);
 		snaps.erase(snaps.begin());
@@ -260,12 +263,14 @@ int run(const RunOptions &o)
 		close(fua_fd);
 		log.line("R " + s + " " + std::to_string(id));
 		int err = EBUSY;
-		for (int i = 0; i < 100 && err == EBUSY; i++) {
+		// Something may hold the device for a moment (a probe after
+		// the close): wait up to 10 s.
+		for (int i = 0; i < 500 && err == EBUSY; i++) {
 			err = message("rollback " + std::to_string(id), nullptr);
 			if (err == EBUSY)
 				usleep(20000);
 		}
-		if (err == ENOENT && o.full_tier) {
+		if (err == ENOENT && o.drop_oldest) {
 			log.line("n " + s);	// dropped by the kernel: nothing done
 			for (auto it = snaps.begin(); it != snaps.end(); ++it)
 				if (it->first == id) {
@@ -391,6 +396,7 @@ struct Snapshot {
 	std::vector<uint64_t> content;	// per sector: the write it must hold
 	// or, where a failed write may have reached the origin, one of these
 	std::map<uint64_t, std::set<uint64_t>> also;
+	uint64_t created = 0;		// its S step, 0 for one of --state-in
 };
 
 struct Model {
@@ -400,11 +406,11 @@ struct Model {
 	std::vector<std::set<uint64_t>> maybe;	// writes that may have reached it
 	// failed writes that may have reached it since its last completed one
 	std::vector<std::set<uint64_t>> failed;
+	std::vector<uint64_t> last_issued;	// the last write (or rollback) issued
 	std::vector<uint64_t> dirty;		// sectors written since durability
 	std::map<std::string, Snapshot> snaps;	// by name
 	std::map<uint64_t, std::string> names;	// id -> name
-	std::map<uint64_t, uint64_t> dropped;	// sector -> oldest write dropped
-	std::set<uint64_t> rollback_targets;	// snapshot ids
+	std::map<uint64_t, std::set<uint64_t>> dropped;	// sector -> writes dropped
 	std::map<std::string, uint64_t> cut_at;	// kind of the step the cut hit
 	std::string cut_kind = "between steps";
 	uint64_t steps = 0;
@@ -429,6 +435,7 @@ bool read_log(const std::string &path, Model &m, std::string *error)
 	}
 	struct Pending {
 		char kind = 0;
+		bool failed = false;	// logged "e": failed, and the run went on
 		uint64_t first = 0, count = 0;
 		bool fua = false;
 		std::string name;
@@ -456,14 +463,17 @@ bool read_log(const std::string &path, Model &m, std::string *error)
 				return false;
 			}
 			// It may reach the disk from the moment it is issued.
-			for (uint64_t s = p.first; s < p.first + p.count; s++)
+			for (uint64_t s = p.first; s < p.first + p.count; s++) {
 				m.maybe[s].insert(seq);
+				m.last_issued[s] = seq;
+			}
 			break;
 		case 'S':
 			w >> p.name;
 			m.snaps[p.name].name = p.name;
 			m.snaps[p.name].content = m.current;
 			m.snaps[p.name].also.clear();
+			m.snaps[p.name].created = seq;
 			for (uint64_t s = 0; s < m.sectors; s++)
 				if (!m.failed[s].empty())
 					m.snaps[p.name].also[s] = m.failed[s];
@@ -480,7 +490,7 @@ bool read_log(const std::string &path, Model &m, std::string *error)
 					 ": rollback to a snapshot the log does not know: " + line;
 				return false;
 			}
-			m.rollback_targets.insert(p.id);
+			std::fill(m.last_issued.begin(), m.last_issued.end(), seq);
 			break;
 		case 'F':
 		case 'G':
@@ -565,6 +575,8 @@ bool read_log(const std::string &path, Model &m, std::string *error)
 				for (uint64_t s = it->second.first; s < it->second.first + it->second.count;
 				     s++)
 					m.failed[s].insert(seq);
+			if (it != pending.end() && kind == 'e')
+				it->second.failed = true;	// no cut point: the run went on
 			continue;
 		}
 		default:
@@ -589,6 +601,8 @@ bool read_log(const std::string &path, Model &m, std::string *error)
 				m.maybe[s].insert(seqs.begin(), seqs.end());
 		}
 		auto k = kinds.find(p.kind);
+		if (p.failed)
+			continue;
 		if (k != kinds.end())
 			m.cut_kind = k->second;
 		if (p.kind == 'W' && p.fua)
@@ -673,7 +687,8 @@ std::string seq_text(std::optional<uint64_t> s)
 
 struct CheckOptions {
 	std::string log, volume, list, view_prefix, state_in, state_out, dropped;
-	bool allow_read_errors = false, drop_oldest = false;
+	bool allow_read_errors = false;
+	std::string kernel_dropped;
 };
 
 // The state a previous check found: the volume as it read and the
@@ -721,20 +736,19 @@ bool load_dropped(const std::string &path, Model &m, std::string *error)
 					 " is no write of the workload";
 				return false;
 			}
-			auto [it, fresh] = m.dropped.emplace(s, *seq);
-			if (!fresh)
-				it->second = std::min(it->second, *seq);
+			m.dropped[s].insert(*seq);
 		}
 	}
 	return true;
 }
 
-// Whether a sector that should hold @want may hold anything, because a
-// write to it at or before @want was dropped.
-bool excused(const Model &m, uint64_t sector, uint64_t want)
+// Whether a sector that should hold write @want may hold @got instead:
+// the origin dropped @want, so it kept an older write there. (A write it
+// stored is what later deltas took, so only a dropped one is missing.)
+bool excused(const Model &m, uint64_t sector, uint64_t want, uint64_t got)
 {
 	auto it = m.dropped.find(sector);
-	return it != m.dropped.end() && it->second <= want;
+	return it != m.dropped.end() && it->second.count(want) && got < want;
 }
 
 int check(const CheckOptions &o)
@@ -755,6 +769,7 @@ int check(const CheckOptions &o)
 	m.durable.assign(m.sectors, 0);
 	m.maybe.assign(m.sectors, {});
 	m.failed.assign(m.sectors, {});
+	m.last_issued.assign(m.sectors, 0);
 	std::string error;
 	if (!o.state_in.empty() && !load_state(o.state_in, m, &error)) {
 		std::fprintf(stderr, "dsn-crash: %s\n", error.c_str());
@@ -774,12 +789,16 @@ int check(const CheckOptions &o)
 		c.allow_read_errors();
 	uint64_t checked_sectors = 0, excused_sectors = 0;
 	nlohmann::json state{{"volume", nlohmann::json::array()}, {"snapshots", nlohmann::json::array()}};
+	// What the volume read, per sector: the write, or nothing when it
+	// could not be read or decoded.
+	std::vector<std::optional<uint64_t>> volume(m.sectors);
 	c.scan(o.volume, m.sectors, [&](uint64_t s, std::optional<uint64_t> got) {
 		checked_sectors++;
 		state["volume"].push_back(got.value_or(0));
+		volume[s] = got;
 		if (got && (*got == m.durable[s] || m.maybe[s].count(*got) || m.failed[s].count(*got)))
 			return;
-		if (got && m.dropped.count(s)) {
+		if (got && excused(m, s, m.durable[s], *got)) {
 			excused_sectors++;
 			return;
 		}
@@ -804,21 +823,25 @@ int check(const CheckOptions &o)
 				listed[id] = name;
 		}
 	}
-	// Under on_full drop_oldest the kernel deletes the oldest snapshots
-	// itself: an acknowledged one may be gone if every older one is, but
-	// for one a rollback went to.
-	uint64_t newest_dropped = 0, dropped_by_kernel = 0;
-	if (o.drop_oldest)
-		for (const auto &[id, name] : m.names) {
-			const Snapshot &sn = m.snaps[name];
-			// The one a rollback goes to is pinned: newer ones go first.
-			if (listed.count(id) && !m.rollback_targets.count(id))
-				break;
-			if (listed.count(id))
-				continue;
-			if (sn.acked && !sn.deleting)
-				newest_dropped = id;
+	// Under on_full drop_oldest the kernel deletes snapshots itself, and
+	// logs each: those it named may be gone.
+	std::set<uint64_t> kernel_dropped;
+	if (!o.kernel_dropped.empty()) {
+		std::ifstream in(o.kernel_dropped);
+		if (!in) {
+			std::fprintf(stderr, "dsn-crash: cannot read %s\n", o.kernel_dropped.c_str());
+			return 2;
 		}
+		uint64_t id;
+		while (in >> id)
+			kernel_dropped.insert(id);
+		if (!in.eof()) {
+			std::fprintf(stderr, "dsn-crash: %s: not a list of snapshot ids\n",
+				     o.kernel_dropped.c_str());
+			return 2;
+		}
+	}
+	uint64_t dropped_by_kernel = 0;
 	uint64_t checked_snaps = 0;
 	for (const auto &[name, sn] : m.snaps) {
 		bool must = sn.acked && !sn.deleting;
@@ -833,7 +856,7 @@ int check(const CheckOptions &o)
 		if (sn.deleted && is_listed)
 			c.fail("snapshot " + std::to_string(id) + " (" + name +
 			       ") is listed after its snap_delete returned");
-		if (must && !is_listed && id <= newest_dropped) {
+		if (must && !is_listed && kernel_dropped.count(id)) {
 			dropped_by_kernel++;
 			continue;
 		}
@@ -847,6 +870,15 @@ int check(const CheckOptions &o)
 		std::string view = o.view_prefix + std::to_string(id);
 		c.scan(view, m.sectors, [&](uint64_t s, std::optional<uint64_t> got) {
 			uint64_t want = sn.content[s];
+			// Nothing was written there since the snapshot: whatever
+			// the origin holds, the view reads the same.
+			if (got && volume[s] && sn.created && m.last_issued[s] < sn.created &&
+			    *got != *volume[s]) {
+				c.fail("snapshot " + std::to_string(id) + " (" + name + ") sector " +
+				       std::to_string(s) + " holds " + seq_text(got) + ", the volume " +
+				       seq_text(volume[s]) + ", and nothing was written there since");
+				return;
+			}
 			if (got && *got == want)
 				return;
 			auto a = sn.also.find(s);
@@ -854,7 +886,7 @@ int check(const CheckOptions &o)
 				read[s] = *got;
 				return;
 			}
-			if (got && excused(m, s, want)) {
+			if (got && excused(m, s, want, *got)) {
 				excused_sectors++;
 				read[s] = *got;
 				return;
@@ -966,9 +998,12 @@ int main(int argc, char **argv)
 	r->add_option("--keep", ro.keep, "snapshots kept (default 4)")->check(CLI::Range(1, 64));
 	r->add_option("--regions", ro.regions, "regions of the volume, for set_granularity");
 	r->add_flag("!--no-rollback", ro.rollbacks, "never roll back");
-	r->add_flag("--full-tier", ro.full_tier,
-		    "a tier may fill: on ENOSPC delete the oldest snapshot and go on; a "
-		    "snapshot the kernel dropped is gone");
+	std::string full_tier;
+	r->add_option("--full-tier", full_tier,
+		      "error|drop_oldest, the table's on_full: a tier may fill; on ENOSPC "
+		      "delete the oldest snapshot and go on; under drop_oldest a snapshot "
+		      "the kernel dropped is gone")
+		->check(CLI::IsMember({"error", "drop_oldest"}));
 	CheckOptions co;
 	CLI::App *c = app.add_subcommand("check", "check the volume and its snapshots after a cut");
 	c->add_option("--log", co.log, "the log of steps")->required();
@@ -980,8 +1015,8 @@ int main(int argc, char **argv)
 	c->add_option("--state-out", co.state_out, "where to write what this check found");
 	c->add_flag("--allow-read-errors", co.allow_read_errors,
 		    "count read errors apart; only wrong bytes fail (no --state-out then)");
-	c->add_flag("--drop-oldest", co.drop_oldest,
-		    "on_full drop_oldest: the oldest acknowledged snapshots may be gone");
+	c->add_option("--kernel-dropped", co.kernel_dropped,
+		      "ids of the snapshots the kernel dropped (on_full drop_oldest), one per line");
 	c->add_option("--dropped", co.dropped,
 		      "drop journal of the origin: sectors whose writes it never stored");
 	std::string fill_file;
@@ -998,5 +1033,7 @@ int main(int argc, char **argv)
 	}
 	if (f->parsed())
 		return fill(fill_file, fill_writes, as_journal);
+	ro.full_tier = !full_tier.empty();
+	ro.drop_oldest = full_tier == "drop_oldest";
 	return r->parsed() ? run(ro) : check(co);
 }

@@ -8,13 +8,14 @@
 # Then the stack comes back, the volume is activated again and checked from
 # the workload's log: every flushed write and every acknowledged snapshot
 # survived, byte for byte (dsn-crash check). The workload also rolls back
-# (cuts land inside rollbacks too). The cuts come in three phases, each on
-# a new store: tiers of the usual size; small tiers that fill, with
-# on_full drop_oldest (the checker lets the kernel drop the oldest
-# snapshots); small tiers with on_full error (the workload deletes the
-# oldest snapshot when a write fails with ENOSPC). Each cut reports what
-# the fast tier's cache held of checkpoint writes. DYNSNAP_CUTS cuts
-# (default 20), DYNSNAP_CUT_SEED (default random; printed) replays a run.
+# (cuts land inside rollbacks too). Every third cut comes inside the next
+# checkpoint write instead of at a random moment. The cuts come in three
+# phases, each on a new store: tiers of the usual size; small tiers that
+# fill, with on_full drop_oldest (the snapshots the kernel logs it dropped
+# may be gone); small tiers with on_full error (the workload deletes the
+# oldest snapshot when a write fails with ENOSPC). DYNSNAP_CUTS cuts
+# (default 20, at least 3), DYNSNAP_CUT_SEED (default random; printed)
+# replays a run.
 # vm-tier: every-kernel
 # vm-timeout: 1500
 . "$(dirname "$0")/lib.sh"
@@ -29,22 +30,39 @@ log "seed $SEED, $CUTS cuts (DYNSNAP_CUT_SEED=$SEED replays them)"
 
 POLICIES=(none all random torn)
 KEPT=()
-# The checkpoint slots: the fast tier's metadata area, 8 MiB from 4 KiB on.
-CKPT_MARK=checkpoint:4096-8392704
+CKPT_MARK=checkpoint:$CRASH_CHECKPOINTS
+WHERE=
 
 # cut_phase FIRST LAST: cuts FIRST to LAST on a new store; the volume is
-# left active, checked after cut LAST.
+# left active, checked after cut LAST. Every third cut comes inside the
+# next checkpoint write (the fast tier's server freezes in it), if one
+# comes within 10 s; the others at a random moment.
 cut_phase() {
-	local n r delay d keep
+	local n r delay d keep i
 	crash_format
 	for ((n = $1; n <= $2; n++)); do
 		RANDOM=$((SEED + n))
 		crash_up "cut $n"
-		[ "$n" -eq "$1" ] || crash_verify $((n - 1)) "${CRASH_ON_FULL:-usual} tiers, cut, kept ${KEPT[*]}"
+		[ "$n" -eq "$1" ] || crash_verify $((n - 1)) "${CRASH_ON_FULL:-usual} tiers, cut$WHERE, kept ${KEPT[*]}"
 		r=$RANDOM
 		delay=$(awk -v r="$r" 'BEGIN { printf "%.2f", 0.3 + (r % 3700) / 1000 }')
 		crash_run "$n" $((SEED * 1000 + n))
-		sleep "$delay"
+		WHERE=
+		if [ $((n % 3)) -eq 0 ]; then
+			vc_freeze fast
+			for ((i = 0; i < 100; i++)); do
+				vc_frozen fast && break
+				sleep 0.1
+			done
+			if vc_frozen fast; then
+				WHERE=" inside a checkpoint write"
+				echo hit >>"$CRASH_DIR/freezes"
+			else
+				echo missed >>"$CRASH_DIR/freezes"
+			fi
+		else
+			sleep "$delay"
+		fi
 		# The power cut: the three caches at once, then whatever was in
 		# flight fails, and the stack is taken down.
 		kill -KILL $(cat "$VC_DIR"/{origin,fast,slow}.pid) 2>/dev/null || true
@@ -63,10 +81,11 @@ cut_phase() {
 		dmsetup remove dsn || dmsetup remove --force dsn || die "cut $n: cannot remove the volume"
 	done
 	crash_up "after cut $2"
-	crash_verify "$2" "${CRASH_ON_FULL:-usual} tiers, cut, kept ${KEPT[*]}"
+	crash_verify "$2" "${CRASH_ON_FULL:-usual} tiers, cut$WHERE, kept ${KEPT[*]}"
 }
 
-third=$(((CUTS + 2) / 3))
+[ "$CUTS" -ge 3 ] || die "DYNSNAP_CUTS must be 3 or more: one phase each"
+third=$((CUTS / 3))
 cut_phase 1 $((CUTS - 2 * third))
 dsn_remove dsn
 vc_down_all
@@ -98,8 +117,10 @@ log "cut points: $(jq -r .cut_in "$R" | sort | uniq -c | awk '{ $1 = $1; print }
 log "snapshots checked: $(jq -s 'map(.snapshots_checked) | add' "$R")," \
 	"dropped by the kernel (on_full drop_oldest): $(jq -s 'map(.snapshots_dropped_by_kernel) | add' "$R")"
 C=$CRASH_DIR/cut-reports
-log "cuts with checkpoint writes in the fast tier's cache: $(jq -s 'map(select(.marks.checkpoint.entries > 0)) | length' "$C")," \
-	"with some of them lost: $(jq -s 'map(select(.marks.checkpoint.lost > 0)) | length' "$C")"
+log "cuts inside a checkpoint write: $(grep -c hit "$CRASH_DIR/freezes" || true) of" \
+	"$(wc -l <"$CRASH_DIR/freezes") tried (the others found no checkpoint within 10 s);" \
+	"cuts with checkpoint writes since the fast tier's last flush: $(jq -s 'map(select(.marks.checkpoint.entries > 0)) | length' "$C")," \
+	"some of them lost: $(jq -s 'map(select(.marks.checkpoint.lost > 0)) | length' "$C")"
 cat "$CRASH_DIR"/log.* | awk '$1 == "R" { r++ } $1 == "r" { d++ } $1 == "e" { e++ }
 	END { printf "rollbacks: %d started, %d done; writes failed with ENOSPC (on_full error): %d\n", r, d, e }' |
 	while read -r line; do log "$line"; done

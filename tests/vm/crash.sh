@@ -21,7 +21,8 @@
 # tiers small (CRASH_FAST_MIB, CRASH_SLOW_MIB: 21 and 13 MiB, three delta
 # segments each) and the workload one that fills them: the table's
 # on_full, the workload's --full-tier with more snapshots kept and larger
-# writes, and (drop_oldest) the checker's --drop-oldest.
+# writes, and for the checker the ids of the snapshots the kernel logged
+# it dropped (drop_oldest), gathered from the kernel log at every check.
 # State and logs in $CRASH_DIR; reports in $CRASH_DIR/rounds.jsonl.
 
 . "$(dirname "${BASH_SOURCE[0]}")/volatile.sh"
@@ -30,6 +31,9 @@ CRASH=$DYNSNAP_BUILD/tests/tools/dsn-crash
 [ -x "$CRASH" ] || die "$CRASH not built (cmake --build build)"
 CRASH_LEN=32768		# 16 MiB volume
 CRASH_REGIONS=16	# of 1 MiB
+# The fast tier's checkpoint slots: its metadata area, 8 MiB from 4 KiB on
+# (docs/admin-guide.md, On-disk layout).
+CRASH_CHECKPOINTS=4096-8392704
 CRASH_DIR=${DYNSNAP_RESULTS:-/tmp}/crash
 mkdir -p "$CRASH_DIR"
 rm -f "$CRASH_DIR"/*
@@ -54,7 +58,8 @@ crash_cleanup() {
 crash_format() {
 	wipe_dev "$DYNSNAP_ORIGIN" 16
 	dsn_wipe_tiers
-	rm -f "$CRASH_DIR"/state.*
+	rm -f "$CRASH_DIR"/state.* "$CRASH_DIR/kernel-dropped"
+	echo "dsn-crash: a new store" >/dev/kmsg
 }
 
 # The table's feature arguments, and what workload and checker add.
@@ -67,11 +72,23 @@ crash_features() {
 }
 
 crash_run_args() {
-	[ -z "${CRASH_ON_FULL:-}" ] || echo "--full-tier --keep 12 --max-sectors 512"
+	[ -z "${CRASH_ON_FULL:-}" ] || echo "--full-tier $CRASH_ON_FULL --keep 12 --max-sectors 512"
 }
 
-crash_check_args() {
-	[ "${CRASH_ON_FULL:-}" != drop_oldest ] || echo "--drop-oldest"
+# crash_kernel_dropped: add to $CRASH_DIR/kernel-dropped the snapshots the
+# kernel logged it dropped since the store was made (the ring buffer keeps
+# them for a few rounds at least: they are gathered at every check).
+crash_kernel_dropped() {
+	local f=$CRASH_DIR/kernel-dropped
+	touch "$f"
+	{
+		cat "$f"
+		dmesg | awk '/dsn-crash: a new store/ { n = 0; next }
+			match($0, /delta space full: dropping snapshot [0-9]+/) {
+				w = substr($0, RSTART, RLENGTH); sub(/.* /, "", w); id[n++] = w }
+			END { for (i = 0; i < n; i++) print id[i] }'
+	} | sort -nu >"$f.new"
+	mv "$f.new" "$f"
 }
 
 crash_activate() {
@@ -84,8 +101,8 @@ crash_activate() {
 	# ring buffer is full by now, so counting lines would not tell).
 	echo "dsn-crash: activating the volume" >/dev/kmsg
 	o=$(vc_up origin "$DYNSNAP_ORIGIN")
-	f=$(vc_up fast "$DYNSNAP_FAST" $fast_mib)
-	s=$(vc_up slow "$DYNSNAP_SLOW" $slow_mib)
+	f=$(vc_up fast "$DYNSNAP_FAST" "$fast_mib" "$CRASH_CHECKPOINTS")
+	s=$(vc_up slow "$DYNSNAP_SLOW" "$slow_mib")
 	if ! dmsetup create dsn --table "0 $CRASH_LEN dynsnap $o $f $s 128 $(crash_features)" \
 		2>"$CRASH_DIR/refused"; then
 		dmesg | awk '/dsn-crash: activating the volume/ { n = 0; next } { line[n++] = $0 }
@@ -112,9 +129,9 @@ crash_check_views() {
 			die "cannot create the view of snapshot $id"
 		dmsetup mknodes "dsnv$id"
 	done
-	# shellcheck disable=SC2046 # the arguments are words
+	crash_kernel_dropped
 	"$CRASH" check --log "$log" --volume /dev/mapper/dsn --list "$list" \
-		--view-prefix /dev/mapper/dsnv $(crash_check_args) "$@" || rc=$?
+		--view-prefix /dev/mapper/dsnv --kernel-dropped "$CRASH_DIR/kernel-dropped" "$@" || rc=$?
 	for id in $(awk '{ print $1 }' "$list"); do
 		dsn_remove "dsnv$id"
 	done

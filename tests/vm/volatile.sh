@@ -6,8 +6,10 @@
 # the disk under it only after a flush or as a FUA write; vc_cut is the
 # power cut.
 #
-#   vc_up NAME DISK [MIB] serve DISK (its first MIB MiB); prints the nbd
-#                         device to use
+#   vc_up NAME DISK [MIB [FREEZE_RANGE]]  serve DISK (its first MIB MiB,
+#                         all of it for an empty MIB); prints the nbd
+#                         device to use. FREEZE_RANGE (FIRST-END, bytes) is
+#                         where vc_freeze cuts the power inside a write
 #   vc_cut NAME KEEP SEED [MARK...]  kill the server (SIGKILL), disconnect,
 #                         and keep what KEEP (none, all, random, torn)
 #                         chooses of the cache; prints the cut's report
@@ -19,6 +21,10 @@
 #                         disk fails with EIO (nbdkit's error filter), or
 #                         (drop) every write is acknowledged and dropped
 #   vc_heal NAME          no more injected errors or drops
+#   vc_freeze NAME        arm it: the next write over FREEZE_RANGE never
+#                         completes (the server hangs in it: the power cut
+#                         comes inside that write; then vc_cut)
+#   vc_frozen NAME        true once a write froze
 #   vc_dropped NAME       print the path of the journal of dropped writes
 #                         (it outlives vc_down and vc_up; vc_forget_dropped
 #                         NAME empties it)
@@ -67,14 +73,16 @@ vc_free_nbd() {
 }
 
 vc_up() {
-	local name=$1 disk=$2 s=$VC_DIR/$1 nbd i size=()
-	[ -z "${3:-}" ] || size=(size-mib="$3")
-	rm -f "$s.sock" "$s.pid" "$s.fail-read" "$s.fail-write" "$s.fail-drop"
+	local name=$1 disk=$2 s=$VC_DIR/$1 nbd i extra=()
+	[ -z "${3:-}" ] || extra=(size-mib="$3")
+	[ -z "${4:-}" ] || extra+=(freeze-trigger="$s.freeze" freeze-range="$4")
+	rm -f "$s.sock" "$s.pid" "$s.fail-read" "$s.fail-write" "$s.fail-drop" "$s.freeze" \
+		"$s.freeze.hit"
 	# The error filter injects nothing, and the plugin drops nothing, until
 	# vc_fail creates their file.
 	nbdkit --unix "$s.sock" --pidfile "$s.pid" --filter=error "$VC_PLUGIN" \
 		medium="$disk" journal="$s.journal" cache-mib="${VC_CACHE_MIB:-32}" \
-		drop-trigger="$s.fail-drop" drop-journal="$s.dropped" "${size[@]}" \
+		drop-trigger="$s.fail-drop" drop-journal="$s.dropped" "${extra[@]}" \
 		error-pread-rate=100% error-pread-file="$s.fail-read" \
 		error-pwrite-rate=100% error-pwrite-file="$s.fail-write" >&2 ||
 		die "cannot serve $disk with a volatile cache"
@@ -143,6 +151,14 @@ vc_fail() {
 
 vc_heal() {
 	rm -f "$VC_DIR/$1.fail-read" "$VC_DIR/$1.fail-write" "$VC_DIR/$1.fail-drop"
+}
+
+vc_freeze() {
+	: >"$VC_DIR/$1.freeze"
+}
+
+vc_frozen() {
+	[ -e "$VC_DIR/$1.freeze.hit" ]
 }
 
 vc_dropped() {

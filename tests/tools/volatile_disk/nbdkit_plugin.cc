@@ -5,6 +5,7 @@
 //   nbdkit --unix SOCK .../nbdkit-dsnvolatile-plugin.so
 //          medium=DEV journal=FILE [cache-mib=N]
 //          [drop-trigger=FILE drop-journal=FILE] [size-mib=N]
+//          [freeze-trigger=FILE freeze-range=FIRST-END]
 //
 // medium  the durable medium: a block device or file
 // journal the cache's journal, on a tmpfs; must be empty (or missing)
@@ -12,6 +13,10 @@
 // drop-trigger  while this file exists, writes are acknowledged and dropped
 // drop-journal  where the dropped writes are recorded (a journal, as above)
 // size-mib  serve only the first N MiB of the medium (a small tier)
+// freeze-trigger, freeze-range  while FILE exists, the first write that
+//         overlaps the byte range is journaled and never completed: the
+//         server hangs inside it until killed (a power cut inside that
+//         write); FILE.hit says it happened
 //
 // Kill nbdkit with SIGKILL to cut the power, then dsn-volatile-cut decides
 // what of the cache reached the medium. Requests are served one at a time,
@@ -19,7 +24,10 @@
 #define NBDKIT_API_VERSION 2
 #include <nbdkit-plugin.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -62,13 +70,26 @@ int config(const char *key, const char *value)
 			return -1;
 		}
 		options.size_bytes = mib << 20;
+	} else if (k == "freeze-trigger") {
+		options.freeze_trigger = value;
+	} else if (k == "freeze-range") {
+		unsigned long long first = 0, end = 0;
+		char dash = 0, extra = 0;
+		if (std::sscanf(value, "%llu%c%llu%c", &first, &dash, &end, &extra) != 3 ||
+		    dash != '-' || end <= first) {
+			nbdkit_error("freeze-range must be FIRST-END in bytes, FIRST below END, not '%s'",
+				     value);
+			return -1;
+		}
+		options.freeze_first = first;
+		options.freeze_end = end;
 	} else if (k == "drop-trigger") {
 		options.drop_trigger = value;
 	} else if (k == "drop-journal") {
 		options.drop_journal = value;
 	} else {
 		nbdkit_error("unknown parameter '%s' (expected medium, journal, cache-mib, "
-			     "drop-trigger, drop-journal, size-mib)",
+			     "drop-trigger, drop-journal, size-mib, freeze-trigger, freeze-range)",
 			     key);
 		return -1;
 	}
@@ -145,6 +166,10 @@ int pread(void *handle, void *buf, uint32_t count, uint64_t offset, uint32_t)
 
 int pwrite(void *handle, const void *buf, uint32_t count, uint64_t offset, uint32_t flags)
 {
+	// The power goes inside this write: nothing more is served.
+	if (static_cast<VolatileDisk *>(handle)->freeze_now(buf, count, offset))
+		for (;;)
+			pause();
 	return result(static_cast<VolatileDisk *>(handle)->write(buf, count, offset,
 								  flags & NBDKIT_FLAG_FUA));
 }
@@ -162,7 +187,8 @@ nbdkit_plugin make_plugin()
 	p.version = "1";
 	p.config = config;
 	p.config_complete = config_complete;
-	p.config_help = "medium=DEV journal=FILE [cache-mib=N] [drop-trigger=FILE drop-journal=FILE] [size-mib=N]";
+	p.config_help = "medium=DEV journal=FILE [cache-mib=N] [drop-trigger=FILE drop-journal=FILE] [size-mib=N] "
+			"[freeze-trigger=FILE freeze-range=FIRST-END]";
 	p.get_ready = get_ready;
 	p.open = open_handle;
 	p.get_size = get_size;

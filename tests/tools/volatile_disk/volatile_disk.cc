@@ -228,6 +228,13 @@ std::unique_ptr<VolatileDisk> VolatileDisk::open(const Options &o, std::string *
 		*error = "a drop trigger needs a drop journal, and the other way round";
 		return nullptr;
 	}
+	if (!o.freeze_trigger.empty() && o.freeze_end <= o.freeze_first) {
+		*error = "the range to freeze on is empty";
+		return nullptr;
+	}
+	d->freeze_trigger_ = o.freeze_trigger;
+	d->freeze_first_ = o.freeze_first;
+	d->freeze_end_ = o.freeze_end;
 	if (!o.drop_journal.empty()) {
 		d->drop_trigger_ = o.drop_trigger;
 		d->drop_fd_ = ::open(o.drop_journal.c_str(),
@@ -248,6 +255,24 @@ VolatileDisk::~VolatileDisk()
 		::close(journal_fd_);
 	if (drop_fd_ >= 0)
 		::close(drop_fd_);
+}
+
+bool VolatileDisk::freeze_now(const void *buf, uint32_t len, uint64_t offset)
+{
+	if (freeze_trigger_.empty() || !in_range(len, offset) || offset >= freeze_end_ ||
+	    offset + len <= freeze_first_ || ::access(freeze_trigger_.c_str(), F_OK))
+		return false;
+	JournalEntry e;
+	e.seq = next_seq_++;
+	e.offset = offset;
+	const auto *p = static_cast<const uint8_t *>(buf);
+	e.data.assign(p, p + len);
+	// Best effort: if it cannot be journaled, it is simply lost.
+	(void)journal_append(journal_fd_, e);
+	int fd = ::open((freeze_trigger_ + ".hit").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		::close(fd);
+	return true;
 }
 
 bool VolatileDisk::dropping() const

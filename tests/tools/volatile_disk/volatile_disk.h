@@ -17,6 +17,19 @@
 // each write's 512-byte sectors (torn writes), applies them in the order
 // they were written and empties the journal. The disk can then be served
 // again.
+//
+// A disk can also drop writes, as a disk with broken firmware does (or
+// dm-flakey's drop_writes): while the file Options::drop_trigger exists,
+// every write is acknowledged and forgotten. Each dropped write is appended
+// to the journal Options::drop_journal, so a checker can tell which writes
+// the disk never stored.
+//
+// And the power can be cut inside one write: while Options::freeze_trigger
+// exists, the first write that overlaps [freeze_first, freeze_end) is
+// journaled as not yet durable (FUA or not: it never completed), the file
+// freeze_trigger + ".hit" is made, and the write is never acknowledged
+// (the server blocks; see freeze_now()). The cut then decides, like for
+// any cached write, what of it reached the medium.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +70,8 @@ public:
 		std::string drop_trigger;	// while it exists, writes are dropped
 		std::string drop_journal;	// where dropped writes are recorded
 		uint64_t size_bytes = 0;	// served size, at most the medium's; 0: all
+		std::string freeze_trigger;	// while it exists, freeze on the range
+		uint64_t freeze_first = 0, freeze_end = 0;	// bytes
 	};
 	struct Stats {
 		uint64_t writes = 0, fua_writes = 0, flushes = 0, writebacks = 0, dropped = 0;
@@ -75,6 +90,10 @@ public:
 	int read(void *buf, uint32_t len, uint64_t offset);
 	int write(const void *buf, uint32_t len, uint64_t offset, bool fua);
 	int flush();
+	// Whether this write is the one to freeze on. If so, it is journaled
+	// (not acknowledged, not durable), the .hit file is made, and the
+	// caller must never complete it.
+	bool freeze_now(const void *buf, uint32_t len, uint64_t offset);
 	const Stats &stats() const { return stats_; }
 
 private:
@@ -85,7 +104,8 @@ private:
 	bool in_range(uint32_t len, uint64_t offset) const;
 
 	int medium_fd_ = -1, journal_fd_ = -1, drop_fd_ = -1;
-	std::string drop_trigger_;
+	std::string drop_trigger_, freeze_trigger_;
+	uint64_t freeze_first_ = 0, freeze_end_ = 0;
 	uint64_t size_ = 0, cache_bytes_ = 0, next_seq_ = 1;
 	std::vector<JournalEntry> cache_;
 	// sector -> index in cache_ of the newest cached write holding it

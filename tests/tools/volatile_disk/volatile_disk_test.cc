@@ -44,10 +44,18 @@ protected:
 		::unlink(dropped_.c_str());
 		::rmdir(dir_.c_str());
 	}
+	vd::VolatileDisk::Options options(uint64_t cache_bytes = 1 << 20)
+	{
+		vd::VolatileDisk::Options o;
+		o.medium = medium_;
+		o.journal = journal_;
+		o.cache_bytes = cache_bytes;
+		return o;
+	}
 	void open_disk(uint64_t cache_bytes = 1 << 20, bool can_drop = false)
 	{
 		std::string error;
-		vd::VolatileDisk::Options o{medium_, journal_, cache_bytes, "", ""};
+		vd::VolatileDisk::Options o = options(cache_bytes);
 		if (can_drop) {
 			o.drop_trigger = trigger_;
 			o.drop_journal = dropped_;
@@ -239,7 +247,7 @@ TEST_F(VolatileDiskTest, RefusesBadRequestsAndAnUnappliedCut)
 	write(0, 0x01);
 	disk_.reset();
 	std::string error;
-	EXPECT_FALSE(vd::VolatileDisk::open({medium_, journal_, 1 << 20, "", ""}, &error));
+	EXPECT_FALSE(vd::VolatileDisk::open(options(), &error));
 	EXPECT_NE(error.find("power cut"), std::string::npos) << error;
 }
 
@@ -305,14 +313,18 @@ TEST_F(VolatileDiskTest, WhileTheTriggerExistsWritesAreAcknowledgedAndForgotten)
 TEST_F(VolatileDiskTest, ADropTriggerNeedsADropJournal)
 {
 	std::string error;
-	EXPECT_FALSE(vd::VolatileDisk::open({medium_, journal_, 1 << 20, trigger_, ""}, &error));
+	vd::VolatileDisk::Options o = options();
+	o.drop_trigger = trigger_;
+	EXPECT_FALSE(vd::VolatileDisk::open(o, &error));
 	EXPECT_NE(error.find("drop journal"), std::string::npos) << error;
 }
 
 TEST_F(VolatileDiskTest, ServesTheSizeAskedForAndNoMore)
 {
 	std::string error;
-	auto d = vd::VolatileDisk::open({medium_, journal_, 1 << 20, "", "", 8 * kSector}, &error);
+	vd::VolatileDisk::Options o = options();
+	o.size_bytes = 8 * kSector;
+	auto d = vd::VolatileDisk::open(o, &error);
 	ASSERT_TRUE(d) << error;
 	EXPECT_EQ(d->size(), 8 * kSector);
 	std::vector<uint8_t> b(kSector);
@@ -320,8 +332,8 @@ TEST_F(VolatileDiskTest, ServesTheSizeAskedForAndNoMore)
 	EXPECT_EQ(d->write(b.data(), kSector, 7 * kSector, false), 0);
 	d.reset();
 	::unlink(journal_.c_str());
-	EXPECT_FALSE(vd::VolatileDisk::open({medium_, journal_, 1 << 20, "", "", kMediumBytes + kSector},
-					    &error));
+	o.size_bytes = kMediumBytes + kSector;
+	EXPECT_FALSE(vd::VolatileDisk::open(o, &error));
 	EXPECT_NE(error.find("smaller"), std::string::npos) << error;
 }
 
@@ -356,6 +368,37 @@ TEST(Mark, ParsesNameFirstEndOnly)
 	for (const char *bad : {"", "x", ":1-2", "x:1", "x:2-1", "x:1-1", "x:-2", "x:1-", "x:a-2",
 				"x:1-99999999999999999999"})
 		EXPECT_FALSE(vd::parse_mark(bad, &m)) << bad;
+}
+
+TEST_F(VolatileDiskTest, FreezesOnTheFirstWriteOverTheRangeOnceArmed)
+{
+	std::string error;
+	vd::VolatileDisk::Options o = options();
+	o.freeze_trigger = trigger_;
+	o.freeze_first = 8 * kSector;
+	o.freeze_end = 16 * kSector;
+	disk_ = vd::VolatileDisk::open(o, &error);
+	ASSERT_TRUE(disk_) << error;
+	std::vector<uint8_t> b(2 * kSector, 0x5a);
+	EXPECT_FALSE(disk_->freeze_now(b.data(), b.size(), 8 * kSector));	// not armed
+	int fd = ::open(trigger_.c_str(), O_WRONLY | O_CREAT, 0600);
+	ASSERT_GE(fd, 0);
+	::close(fd);
+	EXPECT_FALSE(disk_->freeze_now(b.data(), b.size(), 4 * kSector));	// outside
+	EXPECT_FALSE(disk_->freeze_now(b.data(), b.size(), 16 * kSector));
+	EXPECT_TRUE(disk_->freeze_now(b.data(), b.size(), 15 * kSector));	// overlaps
+	EXPECT_EQ(::access((trigger_ + ".hit").c_str(), F_OK), 0);
+	::unlink((trigger_ + ".hit").c_str());
+	// Never completed: a cut that keeps the cache keeps it, one that
+	// keeps nothing loses it.
+	vd::CutReport r = cut(vd::CutPolicy::kAll);
+	EXPECT_EQ(r.entries, 1u);
+	EXPECT_EQ(r.durable, 0u);
+	EXPECT_EQ(medium()[15], 0x5a);
+	EXPECT_EQ(medium()[16], 0x5a);
+	o.freeze_end = o.freeze_first;
+	EXPECT_FALSE(vd::VolatileDisk::open(o, &error));
+	EXPECT_NE(error.find("empty"), std::string::npos) << error;
 }
 
 TEST(CutPolicy, ParsesItsFourNamesOnly)
