@@ -3,6 +3,6 @@
 # about four times slower, 500 / DYNSNAP_SLOWDOWN): the long mode of the
 # crash test, in the full tier only.
 # vm-tier: full
-# vm-timeout: 7200
+# vm-timeout: 14400
 export DYNSNAP_CUTS=$((500 / ${DYNSNAP_SLOWDOWN:-1}))
 exec bash "$(dirname "$0")/0021-power-cut.sh"

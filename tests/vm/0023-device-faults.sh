@@ -19,7 +19,7 @@
 # there: the checker excuses exactly the sectors the origin dropped
 # (--dropped), in the volume and in the snapshots taken after the drop,
 # and checks everything else. DYNSNAP_FAULT_SEED replays a run.
-# vm-timeout: 1200
+# vm-timeout: 2400
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dynsnap.sh"
 . "$(dirname "$0")/crash.sh"
