@@ -92,7 +92,7 @@ crash_kernel_dropped() {
 }
 
 crash_activate() {
-	local o f s fast_mib= slow_mib=
+	local o f s fast_mib='' slow_mib=''
 	if [ -n "${CRASH_ON_FULL:-}" ]; then
 		fast_mib=${CRASH_FAST_MIB:-21}
 		slow_mib=${CRASH_SLOW_MIB:-13}
