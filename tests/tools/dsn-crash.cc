@@ -256,6 +256,18 @@ int run(const RunOptions &o)
 		snaps.erase(snaps.begin());
 		return 0;
 	};
+	// Under --full-tier a step that fails with ENOSPC is logged "e" and
+	// the oldest snapshot deleted (the step may have taken effect in part;
+	// a write then reached part of its range): true when the run goes on.
+	// A failed delete ends the run there.
+	auto makes_room = [&](const std::string &s, int err, uint64_t *seq) {
+		if (err != ENOSPC || !o.full_tier || snaps.empty())
+			return false;
+		log.line("e " + s + " " + std::to_string(err));
+		if (int f = delete_oldest(seq))
+			std::exit(f);
+		return true;
+	};
 	// The device must be closed for a rollback: the descriptors are
 	// closed around it and opened again once it is done.
 	auto rollback = [&](const std::string &s, uint64_t id) {
@@ -323,15 +335,10 @@ int run(const RunOptions &o)
 			int err = r < 0 ? errno : 0;
 			if (r >= 0 && r != static_cast<ssize_t>(count * kSector))
 				err = EIO;
-			// Under on_full error a full store fails the write: it
-			// may have reached part of its range; room is made by
-			// deleting the oldest snapshot, as an operator would.
-			if (err == ENOSPC && o.full_tier && !snaps.empty()) {
-				log.line("e " + s + " " + std::to_string(err));
-				if (int f = delete_oldest(&seq))
-					return f;
+			// Under on_full error a full store fails the write; room
+			// is made as an operator would.
+			if (makes_room(s, err, &seq))
 				continue;
-			}
 			if (err)
 				return failed(s, err);
 			log.line("w " + s);
@@ -345,12 +352,8 @@ int run(const RunOptions &o)
 			log.line("S " + s + " " + name);
 			int err = message("snap_create " + name, &answer);
 			uint64_t id = std::strtoull(answer.c_str(), nullptr, 10);
-			if (err == ENOSPC && o.full_tier && !snaps.empty()) {
-				log.line("e " + s + " " + std::to_string(err));
-				if (int f = delete_oldest(&seq))
-					return f;
+			if (makes_room(s, err, &seq))
 				continue;
-			}
 			if (err || !id)
 				return failed(s, err ? err : EPROTO);
 			log.line("s " + s + " " + std::to_string(id));
@@ -371,12 +374,8 @@ int run(const RunOptions &o)
 					   std::to_string(first) + " " + std::to_string(count);
 			log.line("G " + s + " " + text);
 			int err = message(text, nullptr);
-			if (err == ENOSPC && o.full_tier && !snaps.empty()) {
-				log.line("e " + s + " " + std::to_string(err));
-				if (int f = delete_oldest(&seq))
-					return f;
+			if (makes_room(s, err, &seq))
 				continue;
-			}
 			if (err)
 				return failed(s, err);
 			log.line("g " + s);

@@ -257,16 +257,23 @@ VolatileDisk::~VolatileDisk()
 		::close(drop_fd_);
 }
 
+JournalEntry VolatileDisk::entry(const void *buf, uint32_t len, uint64_t offset, bool durable)
+{
+	JournalEntry e;
+	e.seq = next_seq_++;
+	e.offset = offset;
+	e.durable = durable;
+	const auto *p = static_cast<const uint8_t *>(buf);
+	e.data.assign(p, p + len);
+	return e;
+}
+
 bool VolatileDisk::freeze_now(const void *buf, uint32_t len, uint64_t offset)
 {
 	if (freeze_trigger_.empty() || !in_range(len, offset) || offset >= freeze_end_ ||
 	    offset + len <= freeze_first_ || ::access(freeze_trigger_.c_str(), F_OK))
 		return false;
-	JournalEntry e;
-	e.seq = next_seq_++;
-	e.offset = offset;
-	const auto *p = static_cast<const uint8_t *>(buf);
-	e.data.assign(p, p + len);
+	JournalEntry e = entry(buf, len, offset, false);
 	// Best effort: if it cannot be journaled, it is simply lost.
 	(void)journal_append(journal_fd_, e);
 	int fd = ::open((freeze_trigger_ + ".hit").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -284,12 +291,7 @@ bool VolatileDisk::dropping() const
 // medium ever sees it.
 int VolatileDisk::drop(const void *buf, uint32_t len, uint64_t offset, bool fua)
 {
-	JournalEntry e;
-	e.seq = next_seq_++;
-	e.offset = offset;
-	e.durable = fua;
-	const auto *p = static_cast<const uint8_t *>(buf);
-	e.data.assign(p, p + len);
+	JournalEntry e = entry(buf, len, offset, fua);
 	if (int r = journal_append(drop_fd_, e))
 		return r;
 	stats_.dropped++;
@@ -325,17 +327,12 @@ int VolatileDisk::write(const void *buf, uint32_t len, uint64_t offset, bool fua
 		return EINVAL;
 	if (dropping())
 		return drop(buf, len, offset, fua);
-	JournalEntry e;
-	e.seq = next_seq_++;
-	e.offset = offset;
-	e.durable = fua;
-	const auto *p = static_cast<const uint8_t *>(buf);
-	e.data.assign(p, p + len);
+	JournalEntry e = entry(buf, len, offset, fua);
 	// Journaled before it is acknowledged, so a cut can keep it.
 	if (int r = journal_append(journal_fd_, e))
 		return r;
 	if (fua) {
-		if (int r = pwrite_all(medium_fd_, p, len, offset))
+		if (int r = pwrite_all(medium_fd_, e.data.data(), len, offset))
 			return r;
 		stats_.fua_writes++;
 	}

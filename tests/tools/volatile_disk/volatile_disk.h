@@ -100,6 +100,8 @@ private:
 	VolatileDisk() = default;
 	int write_back();
 	bool dropping() const;
+	// The next journal entry: a copy of the write, numbered.
+	JournalEntry entry(const void *buf, uint32_t len, uint64_t offset, bool durable);
 	int drop(const void *buf, uint32_t len, uint64_t offset, bool fua);
 	bool in_range(uint32_t len, uint64_t offset) const;
 
